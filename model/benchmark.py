@@ -1,0 +1,324 @@
+"""The benchmark: accuracy and speed of the neural descent and of verified mode, per puzzle set.
+
+Every accuracy figure is a rule check (`board.is_valid_solution`) of a returned grid: benchmark
+puzzles have exactly one solution, so a valid completion that keeps the givens is THE solution.
+No status flag is trusted. The shared sets are for evaluation only; nothing is tuned on them.
+Torch-free.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from model import board, search
+from model.verified import VerifiedSettings, finish_from_neural
+
+if TYPE_CHECKING:
+    from model.runtime import EnergyModel
+
+# (name, givens range, generator difficulty): easy falls to singles; hard needs more.
+GENERATED_KINDS = (
+    ("generated-easy", (36, 45), "singles"),
+    ("generated-medium", (27, 35), None),
+    ("generated-hard", (22, 32), "hard"),
+)
+DEFAULT_SEED = 20261126
+Progress = Callable[[int, int, str], None]  # (done, total, set name)
+
+
+@dataclass
+class PuzzleSet:
+    name: str
+    puzzles: np.ndarray  # (N, 81) int8
+    origin: str  # file path, or "generated seed=... givens=... difficulty=..."
+
+
+def shared_benchmark_dir() -> Path:
+    """`../shared/benchmarks` next to the project root."""
+    return Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks"
+
+
+def load_file_set(path, limit: int | None = None) -> PuzzleSet:
+    """The first `limit` puzzles of a file (first, not sampled: comparable across runs)."""
+    from model.puzzle_io import read_puzzles
+
+    path = Path(path)
+    puzzles = np.asarray(read_puzzles(path), dtype=np.int8).reshape(-1, 81)
+    if limit is not None:
+        puzzles = puzzles[:limit]
+    return PuzzleSet(name=path.stem, puzzles=puzzles, origin=str(path))
+
+
+def shared_sets(limit: int | None = None) -> list[PuzzleSet]:
+    """Every puzzle file in the shared benchmark folder (none if it is missing)."""
+    folder = shared_benchmark_dir()
+    if not folder.is_dir():
+        return []
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    return [load_file_set(p, limit) for p in files if p.suffix in (".txt", ".sdk", ".csv")]
+
+
+def generated_sets(count: int, seed: int = DEFAULT_SEED) -> list[PuzzleSet]:
+    """Fixed-seed generated sets by difficulty, so runs are comparable."""
+    from model.generator import generate_puzzles
+
+    sets = []
+    for offset, (name, givens, difficulty) in enumerate(GENERATED_KINDS):
+        made = generate_puzzles(count, givens=givens, difficulty=difficulty, seed=seed + offset)
+        puzzles = np.stack([np.asarray(g.puzzle, dtype=np.int8) for g in made]).reshape(-1, 81)
+        origin = f"generated seed={seed + offset} givens={givens[0]}-{givens[1]}"
+        origin += f" difficulty={difficulty or 'any'}"
+        sets.append(PuzzleSet(name=name, puzzles=puzzles, origin=origin))
+    return sets
+
+
+def run_benchmark(
+    model: EnergyModel,
+    sets: list[PuzzleSet],
+    settings: VerifiedSettings | None = None,
+    progress: Progress | None = None,
+) -> dict:
+    """Run every puzzle of every set through the descent and verified mode; a JSON-ready report."""
+    settings = settings or VerifiedSettings()
+    descent = settings.descent or model.default_settings()
+    settings = VerifiedSettings(
+        descent=descent, guided=settings.guided, check_unique=settings.check_unique,
+        compare_plain=True,
+    )
+    total = sum(len(s.puzzles) for s in sets)
+    done = 0
+    rows = []
+    for puzzle_set in sets:
+        records = []
+        for puzzle in puzzle_set.puzzles:
+            records.append(_run_puzzle(model, puzzle, settings))
+            done += 1
+            if progress is not None:
+                progress(done, total, puzzle_set.name)
+        rows.append(_summarise(puzzle_set, records))
+    return {
+        "created": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": " ".join(["sudoku-jepa", *sys.argv[1:]]) if sys.argv else "",
+        "machine": machine_info(),
+        "model": {
+            "path": str(model.path),
+            "sha256": file_sha256(model.path),
+            "provider": model.provider,
+            "settings": asdict(descent),
+            "check_unique": settings.check_unique,
+        },
+        "sets": rows,
+    }
+
+
+def _run_puzzle(model: EnergyModel, puzzle: np.ndarray, settings: VerifiedSettings) -> dict:
+    """One puzzle: descent, verified finish, plain search; every verdict by the rules."""
+    start = time.perf_counter()
+    neural = model.solve(puzzle, settings.descent)
+    neural_ms = (time.perf_counter() - start) * 1000.0
+    verified = finish_from_neural(puzzle, neural, settings)
+    verified_ms = neural_ms + verified.search_ms
+
+    plain_start = time.perf_counter()
+    plain = search.solve(puzzle, limit=2)
+    plain_ms = (time.perf_counter() - plain_start) * 1000.0
+
+    answer = verified.grid
+    verified_ok = (
+        verified.status == "solved" and answer is not None
+        and board.is_valid_solution(answer, puzzle)
+    )
+    neural_grid = np.asarray(neural.grid, dtype=np.int8)
+    empty = puzzle == 0
+    cells_right = int((neural_grid[empty] == answer[empty]).sum()) if verified_ok else 0
+    return {
+        "neural_ok": board.is_valid_solution(neural_grid, puzzle),
+        "initial_ok": bool(neural.initial_valid),
+        "any_chain_ok": bool(neural.any_chain_valid),
+        "verified_ok": verified_ok,
+        "by_neural": verified.by == "neural",
+        "empty": int(empty.sum()),
+        "cells_right": cells_right,
+        "nodes_guided": verified.nodes_guided,
+        "nodes_plain": verified.nodes_plain,
+        "nodes_check": verified.nodes_check,
+        "neural_ms": neural_ms,
+        "verified_ms": verified_ms,
+        "check_ms": verified.check_ms,
+        "plain_search_ms": plain_ms,
+        "plain_nodes": int(plain.nodes),
+    }
+
+
+def _summarise(puzzle_set: PuzzleSet, records: list[dict]) -> dict:
+    n = len(records)
+
+    def share(key: str) -> float:
+        return float(np.mean([r[key] for r in records])) if n else 0.0
+
+    def stat(key: str, q: float, subset=None) -> float:
+        values = [r[key] for r in (records if subset is None else subset)]
+        return float(np.percentile(values, q)) if values else 0.0
+
+    searched = [r for r in records if not r["by_neural"]]
+    guided = float(np.mean([r["nodes_guided"] for r in searched])) if searched else 0.0
+    plain = float(np.mean([r["nodes_plain"] for r in searched])) if searched else 0.0
+    any_chain = sum(r["any_chain_ok"] for r in records)
+    best_given_any = sum(r["neural_ok"] and r["any_chain_ok"] for r in records)
+    empty = sum(r["empty"] for r in records)
+    return {
+        "set": puzzle_set.name,
+        "origin": puzzle_set.origin,
+        "puzzles": n,
+        "neural_acc": share("neural_ok"),
+        "cell_acc": (sum(r["cells_right"] for r in records) / empty) if empty else 0.0,
+        "single_decode_acc": share("initial_ok"),
+        "any_chain_acc": share("any_chain_ok"),
+        "best_chain_acc": share("neural_ok"),
+        "best_when_any": (best_given_any / any_chain) if any_chain else 0.0,
+        "verified_acc": share("verified_ok"),
+        "by_neural": sum(r["by_neural"] for r in records),
+        "by_search": len(searched),
+        "nodes_guided_mean": guided,
+        "nodes_plain_mean": plain,
+        "guided_plain_ratio": (guided / plain) if plain else None,
+        "nodes_check_mean": float(np.mean([r["nodes_check"] for r in records])) if n else 0.0,
+        "neural_ms_median": stat("neural_ms", 50),
+        "neural_ms_p95": stat("neural_ms", 95),
+        "verified_ms_median": stat("verified_ms", 50),
+        "verified_ms_p95": stat("verified_ms", 95),
+        "check_ms_median": stat("check_ms", 50),
+        "plain_search_ms_median": stat("plain_search_ms", 50),
+        "plain_search_ms_p95": stat("plain_search_ms", 95),
+    }
+
+
+def machine_info() -> dict:
+    """CPU model and core count, so numbers from different machines are never mixed up."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"cpu": cpu, "cores": cores, "platform": platform.platform(),
+            "python": platform.python_version()}
+
+
+def file_sha256(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _pct(x: float) -> str:
+    return f"{100.0 * x:.1f}%"
+
+
+def format_markdown(report: dict) -> str:
+    """Three tables: accuracy, what the energy earns, speed and search effort."""
+    m, mod = report["machine"], report["model"]
+    s = mod["settings"]
+    lines = [
+        "# Benchmark",
+        "",
+        f"Created {report['created']} by `{report['command']}`.",
+        f"Machine: {m['cpu']}, {m['cores']} cores ({m['platform']}). Provider: {mod['provider']}.",
+        f"Model: `{mod['path']}` sha256 `{mod['sha256'][:16]}…`. Descent: "
+        + ", ".join(f"{k} {v}" for k, v in s.items())
+        + f". Uniqueness proof in verified mode: {'on' if mod['check_unique'] else 'off'}.",
+        "",
+        "Accuracy is a rule check of each returned grid (complete, no conflicts, keeps givens);",
+        "each puzzle has one solution, so a valid grid is the solution. Cell accuracy: empty cells",
+        "of the neural grid equal to the verified solution.",
+        "",
+        "## Accuracy",
+        "",
+        "| set | puzzles | neural-only | cell acc | verified | by neural / by search |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in report["sets"]:
+        lines.append(
+            f"| {r['set']} | {r['puzzles']} | {_pct(r['neural_acc'])} | {_pct(r['cell_acc'])} | "
+            f"{_pct(r['verified_acc'])} | {r['by_neural']} / {r['by_search']} |"
+        )
+    lines += [
+        "",
+        "## What the energy earns",
+        "",
+        "Single decode: the step-0 grid, no descent. Some chain: any chain's final grid was right;"
+        " lowest energy: the chain the energy picked was right.",
+        "",
+        "| set | single decode | full descent | descent gain | some chain right |"
+        " lowest-energy chain right | lowest right when some right |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in report["sets"]:
+        gain = 100.0 * (r["best_chain_acc"] - r["single_decode_acc"])
+        lines.append(
+            f"| {r['set']} | {_pct(r['single_decode_acc'])} | {_pct(r['best_chain_acc'])} | "
+            f"{gain:+.1f} pts | {_pct(r['any_chain_acc'])} | {_pct(r['best_chain_acc'])} | "
+            f"{_pct(r['best_when_any'])} |"
+        )
+    lines += [
+        "",
+        "## Speed and search effort",
+        "",
+        "ms a puzzle, wall clock, one puzzle at a time. Verified = descent + rule check + guided"
+        " search when needed + uniqueness proof. Nodes: mean over puzzles that needed search, to"
+        " the first solution; guided = ordered by the model's probabilities, plain = the same"
+        " solver's own ordering. Plain search = the exact solver alone, no model (limit 2).",
+        "",
+        "| set | neural median | neural p95 | verified median | verified p95 |"
+        " uniqueness proof median | nodes guided | nodes plain | guided / plain |"
+        " plain search median | plain search p95 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in report["sets"]:
+        ratio = "n/a" if r["guided_plain_ratio"] is None else f"{r['guided_plain_ratio']:.2f}"
+        lines.append(
+            f"| {r['set']} | {r['neural_ms_median']:.1f} | {r['neural_ms_p95']:.1f} | "
+            f"{r['verified_ms_median']:.1f} | {r['verified_ms_p95']:.1f} | "
+            f"{r['check_ms_median']:.2f} | {r['nodes_guided_mean']:.1f} | "
+            f"{r['nodes_plain_mean']:.1f} | {ratio} | {r['plain_search_ms_median']:.2f} | "
+            f"{r['plain_search_ms_p95']:.2f} |"
+        )
+    lines += ["", "Sets:", ""]
+    lines += [f"- {r['set']}: {r['origin']}" for r in report["sets"]]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: dict, out) -> tuple[Path, Path]:
+    """`out` (Markdown) and the same name with `.json`, each written atomically."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    json_path = out.with_suffix(".json")
+    _write_atomic(out, format_markdown(report))
+    _write_atomic(json_path, json.dumps(report, indent=2) + "\n")
+    return out, json_path
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
