@@ -1,0 +1,157 @@
+"""The benchmark's figures agree with an independent rule check of the grids it returns."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model import board
+from model.benchmark import (
+    format_markdown,
+    generated_sets,
+    load_file_set,
+    run_benchmark,
+    shared_benchmark_dir,
+    write_report,
+)
+from model.generator import generate_puzzles
+
+
+def grid_of(text: str) -> np.ndarray:
+    """81 chars -> (81,) int8 without parse_grid's clash check (wrong grids must stay readable)."""
+    return np.array([0 if c == "." else int(c) for c in text], dtype=np.int8)
+
+
+def write_set(path: Path, puzzles) -> Path:
+    lines = ["# a tiny test set"] + [board.format_grid(p) for p in puzzles]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_sets(tmp_path_factory):
+    """Two tiny puzzle files (easy and hard) and their known solutions."""
+    folder = tmp_path_factory.mktemp("sets")
+    easy = generate_puzzles(6, givens=(36, 45), difficulty="singles", seed=3)
+    hard = generate_puzzles(6, givens=(20, 30), difficulty="hard", seed=4)
+    solutions = {board.format_grid(g.puzzle): g.solution for g in easy + hard}
+    paths = [
+        write_set(folder / "tiny_easy.txt", [g.puzzle for g in easy]),
+        write_set(folder / "tiny_hard.txt", [g.puzzle for g in hard]),
+    ]
+    return paths, solutions
+
+
+class ScriptedModel:
+    """Stands in for EnergyModel: right on every other puzzle, wrong (one cell off) on the rest."""
+
+    provider = "scripted"
+
+    def __init__(self, path: Path, solutions: dict[str, np.ndarray]):
+        self.path = path
+        self.solutions = solutions
+        self.calls = 0
+
+    def default_settings(self):
+        from model.runtime import DescentSettings
+
+        return DescentSettings(steps=3, chains=2, step_size=0.1, noise=0.0)
+
+    def solve(self, puzzle, settings=None):
+        from model.runtime import NeuralResult
+
+        solution = self.solutions[board.format_grid(puzzle)]
+        right = self.calls % 2 == 0
+        grid = solution.copy()
+        if not right:
+            cell = int(np.flatnonzero(puzzle == 0)[0])
+            grid[cell] = grid[cell] % 9 + 1
+        self.calls += 1
+        return NeuralResult(
+            grid=grid, probs=np.eye(9, dtype=np.float32)[grid - 1], valid=right, energy=0.5,
+            energy_trace=[1.0, 0.5], steps=3, ms=0.1,
+            any_chain_valid=right or self.calls % 3 == 0, initial_valid=self.calls % 4 == 1,
+        )
+
+
+def test_load_file_set_reads_skips_comments_and_limits(tiny_sets):
+    paths, solutions = tiny_sets
+    loaded = load_file_set(paths[0])
+    assert loaded.puzzles.shape == (6, 81) and loaded.puzzles.dtype == np.int8
+    assert loaded.name == "tiny_easy" and loaded.origin == str(paths[0])
+    assert load_file_set(paths[0], limit=2).puzzles.shape == (2, 81)
+    assert all(board.format_grid(p) in solutions for p in loaded.puzzles)
+
+
+def test_generated_sets_are_fixed_by_seed():
+    first = generated_sets(3, seed=7)
+    again = generated_sets(3, seed=7)
+    assert [s.name for s in first] == ["generated-easy", "generated-medium", "generated-hard"]
+    for a, b in zip(first, again, strict=True):
+        assert np.array_equal(a.puzzles, b.puzzles) and a.puzzles.shape == (3, 81)
+    easy, _, hard = first
+    assert np.all((easy.puzzles > 0).sum(axis=1) >= 36)
+    assert "seed=" in hard.origin
+
+
+def test_shared_benchmark_dir_is_next_to_the_project():
+    assert shared_benchmark_dir().parts[-2:] == ("shared", "benchmarks")
+
+
+def test_scripted_model_figures_match_an_independent_rule_check(tiny_sets, tmp_path):
+    paths, solutions = tiny_sets
+    model_file = tmp_path / "scripted.onnx"
+    model_file.write_bytes(b"not really a model")
+    model = ScriptedModel(model_file, solutions)
+    sets = [load_file_set(p) for p in paths]
+    report = run_benchmark(model, sets, keep_grids=True)
+
+    assert len(report["model"]["sha256"]) == 64 and report["machine"]["cores"] >= 1
+    for row in report["sets"]:
+        grids = row["grids"]
+        puzzles = [grid_of(g["puzzle"]) for g in grids]
+        neural = [grid_of(g["neural_grid"]) for g in grids]
+        verified = [grid_of(g["verified_grid"]) for g in grids]
+        ok = [board.is_valid_solution(n, p) for n, p in zip(neural, puzzles, strict=True)]
+        assert row["puzzles"] == 6
+        assert row["neural_acc"] == pytest.approx(np.mean(ok)) == pytest.approx(0.5)
+        assert row["verified_acc"] == 1.0
+        for p, v in zip(puzzles, verified, strict=True):
+            assert np.array_equal(v, solutions[board.format_grid(p)])
+        empty = sum(int((p == 0).sum()) for p in puzzles)
+        assert row["cell_acc"] == pytest.approx((empty - 3) / empty)  # 3 wrong grids, 1 cell each
+        assert row["by_neural"] == 3 and row["by_search"] == 3
+        assert row["nodes_guided_mean"] >= 1 and row["nodes_plain_mean"] >= 1
+        assert row["verified_ms_median"] >= row["neural_ms_median"] > 0
+
+    text = format_markdown(report)
+    assert "| tiny_easy | 6 | 50.0% |" in text and "| tiny_hard | 6 | 50.0% |" in text
+    md, js = write_report(report, tmp_path / "out" / "bench.md")
+    assert md.read_text() == text
+    assert json.loads(js.read_text())["sets"][0]["set"] == "tiny_easy"
+
+
+def test_tiny_onnx_model_benchmark_matches_rule_check(tiny_onnx_model, tiny_sets, tmp_path):
+    from model.runtime import EnergyModel
+
+    paths, solutions = tiny_sets
+    model = EnergyModel.load(tiny_onnx_model, provider="cpu")
+    sets = [load_file_set(p, limit=4) for p in paths]
+    seen = []
+    report = run_benchmark(model, sets, keep_grids=True, progress=lambda d, t, n: seen.append(d))
+    assert seen == list(range(1, 9))
+    for row in report["sets"]:
+        grids = row["grids"]
+        ok = [
+            board.is_valid_solution(grid_of(g["neural_grid"]), grid_of(g["puzzle"])) for g in grids
+        ]
+        assert row["neural_acc"] == pytest.approx(np.mean(ok))
+        assert row["verified_acc"] == 1.0
+        for g in grids:
+            assert np.array_equal(grid_of(g["verified_grid"]), solutions[g["puzzle"]])
+        assert row["best_when_any"] <= 1.0
+    md, _ = write_report(report, tmp_path / "bench.md")
+    assert "tiny_hard" in md.read_text()
