@@ -1,0 +1,272 @@
+"""Torch -> ONNX: the puzzle encoder and one Langevin step, with the energy gradient in the graph.
+
+The runtime (`model/runtime.py`) must run the real energy descent without torch, so the exported
+step holds the forward energy *and* its gradient with respect to z. How (measured with torch 2.13,
+onnx 1.23, onnxscript 0.7):
+
+1. The pure step function is traced with `make_fx(..., tracing_mode="symbolic")`, parameters passed
+   as inputs. During the trace `torch.func.grad` is swapped for an equivalent built on
+   `torch.autograd.grad` (`autograd_grad`): make_fx records the backward ops as they run, and the
+   chains dimension stays symbolic. Traced straight through `torch.func.grad`, `F.linear` with a
+   bias on a 3-d input specialises every reshape to the traced chain count (a torch bug), which
+   is why earlier attempts came out with a fixed batch.
+2. The traced graph's parameter inputs are registered as buffers of a wrapper module, which
+   `torch.onnx.export(..., dynamo=True)` exports with a dynamic `chains` axis.
+3. The encode graph and the step graph are merged into ONE file (`onnx.compose.merge_models`,
+   prefixes `encode/` and `step/`); the runtime splits them with `onnx.utils.Extractor`.
+
+The file is written atomically (tmp + fsync + os.replace) with its metadata in `metadata_props`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import json
+import logging
+import os
+import subprocess
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import onnx
+import onnx.compose
+import torch
+from torch.fx.experimental.proxy_tensor import make_fx
+
+FORMAT_VERSION = "1"
+
+# Graph interface (prefixes added by the merge). The runtime checks these names on load.
+ENCODE_INPUTS = ("puzzle", "init_noise")
+ENCODE_OUTPUTS = ("z_context", "z_init")
+STEP_INPUTS = ("z_context", "puzzle", "z", "step_size", "noise")
+STEP_OUTPUTS = ("z_next", "energy", "probs")
+ENCODE_PREFIX = "encode/"
+STEP_PREFIX = "step/"
+
+PureFn = Callable[..., Any]  # fn(params: dict[str, Tensor], *inputs) -> tuple[Tensor, ...]
+
+
+# --------------------------------------------------------------------------------------------
+# torch.func.grad, reimplemented on autograd for tracing
+# --------------------------------------------------------------------------------------------
+def autograd_grad(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False):
+    """Same contract as `torch.func.grad`, computed with `torch.autograd.grad`.
+
+    Why: make_fx traces autograd's backward with symbolic shapes intact, while tracing through the
+    functorch transform specialises the batch dimension. Only used while exporting.
+    """
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+
+    def wrapped(*args, **kwargs):
+        with torch.enable_grad():
+            args = list(args)
+            for i in nums:
+                args[i] = args[i].detach().requires_grad_(True)
+            out = func(*args, **kwargs)
+            value, aux = out if has_aux else (out, None)
+            grads = torch.autograd.grad(value, [args[i] for i in nums])
+        grads = grads[0] if isinstance(argnums, int) else tuple(grads)
+        if has_aux:
+            aux = torch.utils._pytree.tree_map(
+                lambda t: t.detach() if isinstance(t, torch.Tensor) else t, aux
+            )
+            return grads, aux
+        return grads
+
+    return wrapped
+
+
+@contextlib.contextmanager
+def _grad_on_autograd(modules: tuple[Any, ...] = ()) -> Iterator[None]:
+    """Swap `torch.func.grad` (and module-level aliases of it in `modules`) for `autograd_grad`."""
+    original = torch.func.grad
+    patched: list[tuple[Any, str]] = [(torch.func, "grad")]
+    for module in modules:
+        for name, value in vars(module).items():
+            if value is original:
+                patched.append((module, name))
+    for owner, name in patched:
+        setattr(owner, name, autograd_grad)
+    try:
+        yield
+    finally:
+        for owner, name in patched:
+            setattr(owner, name, original)
+
+
+# --------------------------------------------------------------------------------------------
+# one pure function -> one ONNX graph
+# --------------------------------------------------------------------------------------------
+class _TracedWithBuffers(torch.nn.Module):
+    """A traced graph whose leading inputs (the parameters) are held as buffers."""
+
+    def __init__(self, graph: torch.fx.GraphModule, tensors: list[torch.Tensor]) -> None:
+        super().__init__()
+        self.graph_module = graph
+        self.count = len(tensors)
+        for i, tensor in enumerate(tensors):
+            self.register_buffer(f"p{i}", tensor.detach().clone())
+
+    def forward(self, *inputs: torch.Tensor):
+        params = [getattr(self, f"p{i}") for i in range(self.count)]
+        return self.graph_module(*params, *inputs)
+
+
+@contextlib.contextmanager
+def _quiet_exporter() -> Iterator[None]:
+    """The dynamo exporter logs torchvision notices and prints progress: keep the CLI readable."""
+    loggers = [logging.getLogger(n) for n in ("torch.onnx", "torch._dynamo", "torch.export")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def export_pure_function(
+    fn: PureFn,
+    params: dict[str, torch.Tensor],
+    example_inputs: tuple[torch.Tensor, ...],
+    input_names: tuple[str, ...],
+    output_names: tuple[str, ...],
+    dynamic_axes: dict[str, dict[int, str]],
+    grad_alias_modules: tuple[Any, ...] = (),
+) -> onnx.ModelProto:
+    """Trace `fn(params, *inputs)` (gradients included) and export it as one ONNX graph.
+
+    `dynamic_axes` maps an input name to `{axis: dim_name}`; inputs not named are static.
+    """
+    names = list(params)
+    tensors = [params[n].detach() for n in names]
+
+    def flat(*args: torch.Tensor):
+        return tuple(fn(dict(zip(names, args[: len(names)], strict=True)), *args[len(names) :]))
+
+    with _grad_on_autograd(grad_alias_modules):
+        graph = make_fx(flat, tracing_mode="symbolic")(*tensors, *example_inputs)
+    wrapper = _TracedWithBuffers(graph, tensors).eval()
+
+    dims: dict[str, torch.export.Dim] = {}
+    dynamic_shapes = []
+    for name in input_names:
+        axes = dynamic_axes.get(name)
+        if not axes:
+            dynamic_shapes.append(None)
+            continue
+        spec = {}
+        for axis, dim_name in axes.items():
+            dims.setdefault(dim_name, torch.export.Dim(dim_name, min=1, max=4096))
+            spec[axis] = dims[dim_name]
+        dynamic_shapes.append(spec)
+
+    with _quiet_exporter():
+        program = torch.onnx.export(
+            wrapper,
+            tuple(example_inputs),
+            dynamo=True,
+            input_names=list(input_names),
+            output_names=list(output_names),
+            dynamic_shapes=(tuple(dynamic_shapes),),  # forward(*inputs): one varargs entry
+            optimize=True,
+            verbose=False,
+        )
+    proto = program.model_proto
+    _name_dynamic_axes(proto, dynamic_axes)
+    return proto
+
+
+def _name_dynamic_axes(proto: onnx.ModelProto, dynamic_axes: dict[str, dict[int, str]]) -> None:
+    """Give the graph inputs readable symbolic dims (the exporter may name them s0, s1, ...)."""
+    for value in proto.graph.input:
+        for axis, dim_name in dynamic_axes.get(value.name, {}).items():
+            dim = value.type.tensor_type.shape.dim[axis]
+            if not dim.HasField("dim_value"):
+                dim.dim_param = dim_name
+
+
+# --------------------------------------------------------------------------------------------
+# the solver file: encode + step in one model, with metadata
+# --------------------------------------------------------------------------------------------
+def merge_solver_graphs(encode: onnx.ModelProto, step: onnx.ModelProto) -> onnx.ModelProto:
+    """Two disjoint graphs in one model; names get `encode/` and `step/` prefixes."""
+    opset = {o.domain: o.version for o in encode.opset_import}
+    for o in step.opset_import:
+        opset[o.domain] = max(opset.get(o.domain, 0), o.version)
+    for model in (encode, step):
+        if model.ir_version != encode.ir_version:
+            model.ir_version = encode.ir_version
+        del model.opset_import[:]
+        model.opset_import.extend(onnx.helper.make_opsetid(d, v) for d, v in opset.items())
+        del model.metadata_props[:]
+    encode = onnx.compose.add_prefix(encode, ENCODE_PREFIX)
+    step = onnx.compose.add_prefix(step, STEP_PREFIX)
+    merged = onnx.compose.merge_models(encode, step, io_map=[])
+    merged.producer_name = "sudoku-jepa"
+    return merged
+
+
+def set_metadata(model: onnx.ModelProto, metadata: dict[str, Any]) -> None:
+    """Strings stay strings; dicts and lists are stored as JSON."""
+    del model.metadata_props[:]
+    for key, value in metadata.items():
+        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, text
+
+
+def write_atomic(model: onnx.ModelProto, out_path: Path) -> Path:
+    """tmp in the same folder, fsync, os.replace: a reader never sees half a model."""
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_path.with_name(out_path.name + ".tmp")
+    data = model.SerializeToString()
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, out_path)
+    return out_path
+
+
+def git_commit() -> str:
+    """The commit of the source tree the export came from ('' outside a git checkout)."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.stdout.strip() if out.returncode == 0 else ""
+
+
+def base_metadata(**meta: Any) -> dict[str, Any]:
+    """Every key the runtime and the app read, with defaults for the ones not given."""
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    data: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "config": {},
+        "training_data": "",
+        "val_metrics": {},
+        "run_name": "",
+        "created": now,
+        "git_commit": git_commit(),
+        "default_settings": {},
+        "torch_version": torch.__version__,
+        "python_version": sys.version.split()[0],
+    }
+    data.update({k: v for k, v in meta.items() if v is not None})
+    return data
