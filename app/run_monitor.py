@@ -281,6 +281,29 @@ def log_tail(path: Path, lines: int = 40, max_bytes: int = 64_000) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+def model_val_metrics(path: Path) -> dict[str, Any]:
+    """Validation metrics stored in an exported model's ONNX metadata ({} when unreadable).
+
+    Keys are given the `val_` prefix of metrics.jsonl, so both sources compare key by key.
+    """
+    try:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        session = onnxruntime.InferenceSession(
+            str(path), options, providers=["CPUExecutionProvider"]
+        )
+        metadata = session.get_modelmeta().custom_metadata_map
+        metrics = json.loads(metadata.get("val_metrics", "{}"))
+    except Exception:  # any unreadable model simply has no metrics to show
+        return {}
+    if not isinstance(metrics, dict):
+        return {}
+    named = {k if k.startswith("val_") else f"val_{k}": v for k, v in metrics.items()}
+    return {**named, "run_name": metadata.get("run_name", "")}
+
+
 def stop_pid(pid: int) -> None:
     """Ask a trainer this app did not start to stop: SIGTERM, which it handles gracefully."""
     os.kill(pid, signal.SIGTERM)

@@ -1,0 +1,409 @@
+"""The Training tab: start, watch, stop, resume and use training runs.
+
+A run started here is an ordinary `sudoku-jepa train` process (QProcess) writing an ordinary run
+directory, and the panel watches run directories, not processes: runs started from a terminal show
+up the same way, and a crash on either side leaves the other running. The trainer's output goes to
+a file, not a pipe, so the trainer never dies on a broken pipe if the app goes away.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QProcess, QProcessEnvironment, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QColor, QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.run_form import RunForm, RunSettings
+from app.run_monitor import (
+    MetricsTail,
+    RunInfo,
+    format_duration,
+    last_eval_row,
+    log_tail,
+    model_val_metrics,
+    progress,
+    read_run,
+    scan_runs,
+    stop_pid,
+)
+
+REFRESH_MS = 1000
+COLUMNS = ("Run", "State", "Step", "Best acc.", "Started")
+STATE_COLOURS = {"running": "#1a7f37", "failed": "#c0392b", "incomplete": "#b9770e"}
+COMPARE_KEYS = (("val_cell_acc", "cell accuracy"), ("val_puzzle_acc", "puzzle accuracy"))
+
+
+def trainer_command() -> tuple[str, list[str]]:
+    """The `sudoku-jepa` script beside this interpreter, else `python -m training.cli`."""
+    script = Path(sys.executable).with_name("sudoku-jepa")
+    if script.is_file() and os.access(script, os.X_OK):
+        return str(script), []
+    return sys.executable, ["-m", "training.cli"]
+
+
+class TrainingPanel(QWidget):
+    """Runs list and form on the left; the selected run's progress, plots and log on the right."""
+
+    use_model_requested = Signal(str)  # path of an exported ONNX model
+
+    def __init__(self, runs_dir: Path | str = "runs", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runs_dir = Path(runs_dir)
+        self.processes: dict[Path, QProcess] = {}  # run dir -> trainer started by this panel
+        self.launch_logs: dict[Path, Path] = {}  # run dir -> the trainer's stdout/stderr file
+        self.runs: list[RunInfo] = []
+        self.selected: Path | None = None
+        self.selected_info: RunInfo | None = None
+        self.tail: MetricsTail | None = None
+        self.current_model: Path | None = None
+        self.launch_dir = Path(tempfile.gettempdir()) / "sudoku-jepa-launch"
+
+        self.form = RunForm(self.runs_dir)
+        self.form.start_requested.connect(self.start_run)
+        self.form.out_dir_changed.connect(self._runs_dir_changed)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.itemSelectionChanged.connect(self._table_selection_changed)
+
+        self.title = QLabel("No run selected")
+        self.title.setStyleSheet("font-weight: bold; font-size: 13pt;")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setTextVisible(True)
+        self.progress_bar.setFormat("")
+        self.stop_button = QPushButton("Stop")
+        self.resume_button = QPushButton("Resume")
+        self.folder_button = QPushButton("Open folder")
+        self.use_button = QPushButton("Use in solver")
+        self.compare_button = QPushButton("Compare")
+        self.stop_button.clicked.connect(self.stop_selected)
+        self.resume_button.clicked.connect(self.resume_selected)
+        self.folder_button.clicked.connect(self.open_selected_folder)
+        self.use_button.clicked.connect(self.use_selected)
+        self.compare_button.clicked.connect(self.compare_selected)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.setVisible(False)
+
+        from app.run_plots import RunPlots  # pyqtgraph import kept next to its only use
+
+        self.plots = RunPlots()
+        self.log_view = QPlainTextEdit()
+        self.log_view.setReadOnly(True)
+        self.log_view.setMaximumBlockCount(2000)
+        self.log_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.compare_table = QTableWidget(len(COMPARE_KEYS) + 1, 2)
+        self.compare_table.setHorizontalHeaderLabels(["This run", "Current model"])
+        self.compare_table.setVerticalHeaderLabels(["model"] + [label for _, label in COMPARE_KEYS])
+        self.compare_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.compare_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.plots, "Plots")
+        self.tabs.addTab(self.log_view, "Log")
+        self.tabs.addTab(self.compare_table, "Compare")
+
+        buttons = QHBoxLayout()
+        for button in (self.stop_button, self.resume_button, self.folder_button,
+                       self.use_button, self.compare_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.addWidget(self.title)
+        right_layout.addWidget(self.progress_bar)
+        right_layout.addLayout(buttons)
+        right_layout.addWidget(self.message)
+        right_layout.addWidget(self.tabs, 1)
+        form_box = QGroupBox("New run")
+        QVBoxLayout(form_box).addWidget(self.form)
+        runs_box = QGroupBox("Runs")
+        QVBoxLayout(runs_box).addWidget(self.table)
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(form_box)
+        left.addWidget(runs_box)
+        left.setStretchFactor(1, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([430, 770])
+        QVBoxLayout(self).addWidget(splitter)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(REFRESH_MS)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        self.refresh()
+
+    # -- starting and stopping ----------------------------------------------------------------
+    def start_run(self, settings: RunSettings) -> QProcess:
+        """Launch `sudoku-jepa train` for the form's settings and select the new run."""
+        settings.out_dir.mkdir(parents=True, exist_ok=True)
+        settings.out_dir = settings.out_dir.resolve()
+        if settings.out_dir != self.runs_dir.resolve():
+            self._runs_dir_changed(str(settings.out_dir))
+        process = self._launch(settings.run_dir, settings.train_args())
+        self.form.new_name()
+        return process
+
+    def resume_selected(self) -> QProcess | None:
+        info = self.selected_info
+        if info is None or not info.can_resume or self._owned_running(info.path):
+            return None
+        return self._launch(info.path, ["train", "--resume", str(info.path.resolve())])
+
+    def stop_selected(self) -> None:
+        """Graceful stop: SIGTERM, on which the trainer finishes its step, checkpoints, exits 0."""
+        info = self.selected_info
+        if self.selected is None:
+            return
+        process = self.processes.get(self.selected)
+        if process is not None and process.state() != QProcess.ProcessState.NotRunning:
+            process.terminate()
+        elif info is not None and info.state == "running" and info.pid:
+            try:
+                stop_pid(info.pid)
+            except OSError as exc:
+                self._show_message(f"Could not stop process {info.pid}: {exc}", error=True)
+                return
+        self._show_message("Stopping: the trainer finishes its step and saves a checkpoint…")
+
+    def shutdown(self, timeout_ms: int = 15000) -> None:
+        """Stop the runs this panel started, gracefully, before the app exits."""
+        self.timer.stop()
+        for process in self.processes.values():
+            if process.state() != QProcess.ProcessState.NotRunning:
+                process.terminate()
+        for process in self.processes.values():
+            running = process.state() != QProcess.ProcessState.NotRunning
+            if running and not process.waitForFinished(timeout_ms):
+                process.kill()
+                process.waitForFinished(2000)
+
+    def _launch(self, run_dir: Path, args: list[str]) -> QProcess:
+        program, prefix = trainer_command()
+        self.launch_dir.mkdir(parents=True, exist_ok=True)
+        launch_log = self.launch_dir / f"{run_dir.name}-{os.getpid()}-{len(self.launch_logs)}.log"
+        process = QProcess(self)
+        env = QProcessEnvironment.systemEnvironment()
+        env.insert("PYTHONUNBUFFERED", "1")
+        process.setProcessEnvironment(env)
+        process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        process.setStandardOutputFile(str(launch_log))
+        process.setStandardInputFile(QProcess.nullDevice())
+        process.finished.connect(lambda code, status, d=run_dir: self._process_finished(d, code))
+        process.errorOccurred.connect(lambda error, d=run_dir: self._process_error(d, error))
+        self.processes[run_dir] = process
+        self.launch_logs[run_dir] = launch_log
+        process.start(program, prefix + args)
+        self.select_run(run_dir)
+        self._show_message(f"Started: {Path(program).name} {' '.join(prefix + args)}")
+        return process
+
+    def _process_finished(self, run_dir: Path, exit_code: int) -> None:
+        if exit_code != 0 and run_dir == self.selected:
+            info = read_run(run_dir) if run_dir.exists() else None
+            if info is None or info.state not in ("failed",):
+                self._show_message(
+                    f"The trainer exited with code {exit_code}:\n" + self._launch_output(run_dir),
+                    error=True,
+                )
+        self.refresh()
+
+    def _process_error(self, run_dir: Path, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart:
+            self._show_message(f"The trainer failed to start: {trainer_command()[0]}", error=True)
+
+    def _launch_output(self, run_dir: Path, lines: int = 15) -> str:
+        path = self.launch_logs.get(run_dir)
+        return log_tail(path, lines) if path is not None else ""
+
+    def _owned_running(self, run_dir: Path) -> bool:
+        process = self.processes.get(run_dir)
+        return process is not None and process.state() != QProcess.ProcessState.NotRunning
+
+    # -- using a run's model ------------------------------------------------------------------
+    def use_selected(self) -> None:
+        info = self.selected_info
+        if info is not None and info.has_export:
+            path = str(info.export_path.resolve())
+            self.set_current_model(path)
+            self.use_model_requested.emit(path)
+
+    def set_current_model(self, path: str | Path | None) -> None:
+        """The model the solver uses now: the right-hand column of Compare."""
+        self.current_model = Path(path) if path else None
+
+    def compare_selected(self) -> None:
+        """Validation metrics of the selected run's model beside the current model's."""
+        info = self.selected_info
+        if info is None:
+            return
+        ours = model_val_metrics(info.export_path) if info.has_export else {}
+        if not ours and self.tail is not None:
+            ours = last_eval_row(self.tail.rows) or {}
+        theirs = model_val_metrics(self.current_model) if self.current_model else {}
+        columns = [(info.name, ours),
+                   (self.current_model.name if self.current_model else "none", theirs)]
+        for col, (name, metrics) in enumerate(columns):
+            self.compare_table.setItem(0, col, QTableWidgetItem(name))
+            for row, (key, _) in enumerate(COMPARE_KEYS, start=1):
+                value = metrics.get(key)
+                text = f"{100 * value:.1f}%" if isinstance(value, int | float) else "–"
+                self.compare_table.setItem(row, col, QTableWidgetItem(text))
+        self.tabs.setCurrentWidget(self.compare_table)
+
+    def open_selected_folder(self) -> None:
+        if self.selected is not None and self.selected.exists():
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.selected.resolve())))
+
+    # -- watching -----------------------------------------------------------------------------
+    def select_run(self, run_dir: Path) -> None:
+        run_dir = Path(run_dir)
+        if self.selected is not None and run_dir.resolve() == self.selected.resolve():
+            return
+        self.selected = run_dir
+        self.selected_info = read_run(run_dir) if run_dir.exists() else None
+        self.tail = MetricsTail(run_dir / "metrics.jsonl")
+        self.plots.clear()
+        self.log_view.clear()
+        self.compare_table.clearContents()
+        self.message.setVisible(False)
+        for row, info in enumerate(self.runs):
+            if info.path == run_dir:
+                self.table.selectRow(row)
+        self._refresh_selected()
+
+    def refresh(self) -> None:
+        """One tick: rescan the runs folder, then follow the selected run's files."""
+        self.runs = scan_runs(self.runs_dir)
+        self._fill_table()
+        self._refresh_selected()
+
+    def _fill_table(self) -> None:
+        self.table.blockSignals(True)
+        self.table.setRowCount(len(self.runs))
+        for row, info in enumerate(self.runs):
+            step = "" if info.step is None else str(info.step)
+            if info.step is not None and info.total_steps:
+                step += f" / {info.total_steps}"
+            best = info.best_accuracy
+            cells = (info.name, info.label, step, "" if best is None else f"{100 * best:.1f}%",
+                     (info.started or "").replace("T", " ")[:19])
+            for col, text in enumerate(cells):
+                item = self.table.item(row, col)
+                if item is None:
+                    item = QTableWidgetItem()
+                    self.table.setItem(row, col, item)
+                if item.text() != text:
+                    item.setText(text)
+                item.setToolTip(info.reason or info.message)
+            self.table.item(row, 1).setForeground(QColor(STATE_COLOURS.get(info.state, "#000")))
+            if self.selected is not None and info.path == self.selected:
+                self.table.selectRow(row)
+        self.table.blockSignals(False)
+
+    def _refresh_selected(self) -> None:
+        run_dir = self.selected
+        if run_dir is None:
+            self._set_buttons(None)
+            return
+        info = next((r for r in self.runs if r.path == run_dir), None)
+        if info is None and run_dir.exists():
+            info = read_run(run_dir)
+        self.selected_info = info
+        if info is None:
+            self.title.setText(f"{run_dir.name} — starting…")
+            self._set_buttons(None)
+            return
+        rows_before = len(self.tail.rows) if self.tail else 0
+        new_rows = self.tail.read_new() if self.tail else []
+        if self.tail is not None and self.tail.reset:
+            self.plots.clear()
+            new_rows = list(self.tail.rows)
+        if new_rows:
+            self.plots.append(new_rows)
+        rows = self.tail.rows if self.tail else []
+        fraction, eta = progress(info, rows)
+        self.title.setText(f"{info.name} — {info.label}")
+        self.progress_bar.setValue(int(round(1000 * (fraction or 0.0))))
+        step = rows[-1].get("step") if rows else info.step
+        text = f"step {step if step is not None else '–'}"
+        if info.total_steps:
+            text += f" / {info.total_steps}"
+        if fraction is not None:
+            text += f"  ({100 * fraction:.0f}%)"
+        if eta is not None:
+            text += f"  ·  ETA {format_duration(eta)}"
+        self.progress_bar.setFormat(text)
+        log = log_tail(run_dir / "train.log", 200)
+        if log != self.log_view.toPlainText():
+            self.log_view.setPlainText(log)
+            self.log_view.verticalScrollBar().setValue(self.log_view.verticalScrollBar().maximum())
+        if info.state == "failed":
+            reason = info.message or ""
+            last = log_tail(run_dir / "train.log", 12) or self._launch_output(run_dir)
+            self._show_message(f"Run failed. {reason}\n{last}".strip(), error=True)
+        elif info.state == "incomplete" or info.reason:
+            self._show_message(f"{info.label}", error=info.state == "incomplete")
+        elif rows_before == 0 and new_rows and not self._owned_running(run_dir):
+            self.message.setVisible(False)
+        self._set_buttons(info)
+
+    def _set_buttons(self, info: RunInfo | None) -> None:
+        running = info is not None and (info.state == "running" or self._owned_running(info.path))
+        self.stop_button.setEnabled(running)
+        self.resume_button.setEnabled(info is not None and info.can_resume and not running)
+        self.folder_button.setEnabled(info is not None)
+        has_export = info is not None and info.has_export
+        self.use_button.setEnabled(has_export)
+        self.compare_button.setEnabled(info is not None)
+
+    def _table_selection_changed(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if rows and rows[0].row() < len(self.runs):
+            self.select_run(self.runs[rows[0].row()].path)
+
+    def _runs_dir_changed(self, folder: str) -> None:
+        if folder and Path(folder) != self.runs_dir:
+            self.runs_dir = Path(folder)
+            if self.form.out_dir.text().strip() != folder:
+                self.form.out_dir.setText(folder)
+            self.refresh()
+
+    def _show_message(self, text: str, error: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet("color: #c0392b;" if error else "color: #444;")
+        self.message.setVisible(bool(text))
+

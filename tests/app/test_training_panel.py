@@ -1,0 +1,201 @@
+"""The Training tab with pytest-qt (offscreen): hand-written run folders, then a real tiny run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+from app.run_form import RunForm  # noqa: E402
+from app.training_panel import TrainingPanel  # noqa: E402
+from tests.app.test_run_monitor import make_run, state  # noqa: E402
+
+
+def rows(first: int, last: int, eval_every: int = 5) -> list[dict]:
+    out = []
+    for step in range(first, last + 1):
+        row = {"step": step, "time": 0.0, "elapsed_s": step * 0.1, "lr": 1e-3,
+               "loss": 2.0 / step, "loss_energy": 0.5 / step, "loss_vicreg": 0.3,
+               "loss_ce": 1.0 / step, "loss_constraint": 0.1, "samples_per_s": 80.0,
+               "eta_s": (100 - step) * 0.1}
+        if step % eval_every == 0:
+            row.update(val_cell_acc=0.5 + step / 400, val_puzzle_acc=step / 200,
+                       z_context_var=0.8, energy_gap=0.1)
+        out.append(row)
+    return out
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path):
+    widget = TrainingPanel(tmp_path / "runs")
+    widget.timer.stop()  # the tests drive refresh() themselves
+    qtbot.add_widget(widget)
+    return widget
+
+
+def row_of(panel: TrainingPanel, name: str) -> int:
+    return next(i for i, r in enumerate(panel.runs) if r.name == name)
+
+
+def test_lists_healthy_and_broken_runs_without_crashing(panel, tmp_path):
+    runs = tmp_path / "runs"
+    make_run(runs, "good", state("finished", step=100), rows=rows(1, 100), export=True)
+    make_run(runs, "gone", state("running", pid=999_999_9))
+    make_run(runs, "nockpt", state("stopped"), checkpoint=False)
+    cut = make_run(runs, "cut", state("stopped", step=20), rows=rows(1, 10))
+    with (cut / "metrics.jsonl").open("a") as f:
+        f.write('{"step": 11, "loss"')
+    broken = make_run(runs, "broken", state=None)
+    (broken / "state.json").write_text("{not json")
+    (runs / "stray.txt").write_text("junk")
+    panel.refresh()
+    labels = {panel.table.item(r, 0).text(): panel.table.item(r, 1).text()
+              for r in range(panel.table.rowCount())}
+    assert labels == {
+        "good": "finished",
+        "gone": "stopped (process gone)",
+        "nockpt": "stopped (no checkpoint)",
+        "cut": "stopped",
+        "broken": "incomplete (state.json is not valid JSON (line 1))",
+    }
+    assert panel.table.item(row_of(panel, "good"), 3).text() == "25.0%"
+    for name in labels:  # selecting each one is safe too
+        panel.table.selectRow(row_of(panel, name))
+        assert panel.selected.name == name
+    panel.select_run(cut)
+    assert panel.plots.point_count("loss") == 10  # the partial 11th line is not plotted
+    assert not panel.resume_button.isEnabled() or panel.selected_info.can_resume
+
+
+def test_plots_and_progress_follow_a_growing_metrics_file(panel, tmp_path):
+    run = make_run(tmp_path / "runs", "live", state("running", pid=os.getpid(), step=20),
+                   rows=rows(1, 20))
+    panel.refresh()
+    panel.select_run(run)
+    assert panel.plots.point_count("loss") == 20
+    assert panel.plots.point_count("val_puzzle_acc") == 4
+    assert panel.progress_bar.value() == 200
+    assert "ETA 8s" in panel.progress_bar.format()
+    assert panel.stop_button.isEnabled() and not panel.resume_button.isEnabled()
+    with (run / "metrics.jsonl").open("a") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in rows(21, 30)))
+        f.write(json.dumps(rows(31, 31)[0])[:25])  # the writer is mid-line
+    (run / "train.log").write_text("step 30 loss 0.07\n")
+    panel.refresh()
+    assert panel.plots.point_count("loss") == 30
+    assert panel.plots.point_count("val_cell_acc") == 6
+    assert panel.progress_bar.value() == 300
+    assert "step 30 loss" in panel.log_view.toPlainText()
+
+
+def test_failed_run_shows_the_end_of_its_log(panel, tmp_path):
+    run = make_run(tmp_path / "runs", "bad", state("failed", message="RuntimeError: boom"))
+    (run / "train.log").write_text("".join(f"line {i}\n" for i in range(50)) + "Traceback\n")
+    panel.refresh()
+    panel.select_run(run)
+    assert not panel.message.isHidden()
+    assert "RuntimeError: boom" in panel.message.text()
+    assert "Traceback" in panel.message.text() and "line 49" in panel.message.text()
+    assert "line 10\n" not in panel.message.text()
+    assert panel.resume_button.isEnabled()
+
+
+def test_use_in_solver_emits_the_export_path(panel, qtbot, tmp_path):
+    run = make_run(tmp_path / "runs", "done", state("finished", step=100), export=True)
+    panel.refresh()
+    panel.select_run(run)
+    assert panel.use_button.isEnabled()
+    with qtbot.waitSignal(panel.use_model_requested, timeout=1000) as signal:
+        panel.use_button.click()
+    assert signal.args == [str((run / "export" / "model.onnx").resolve())]
+    assert panel.current_model == (run / "export" / "model.onnx").resolve()
+
+
+def test_compare_falls_back_to_metrics_of_the_run(panel, tmp_path):
+    run = make_run(tmp_path / "runs", "done", state("finished", step=100), rows=rows(1, 20))
+    panel.refresh()
+    panel.select_run(run)
+    panel.compare_button.click()
+    assert panel.compare_table.item(1, 0).text() == "55.0%"  # val_cell_acc at step 20
+    assert panel.compare_table.item(2, 0).text() == "10.0%"
+    assert panel.compare_table.item(0, 1).text() == "none"
+
+
+def test_stop_signals_a_run_started_elsewhere(panel, tmp_path):
+    trainer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        run = make_run(tmp_path / "runs", "terminal", state("running", pid=trainer.pid))
+        panel.refresh()
+        panel.select_run(run)
+        assert panel.stop_button.isEnabled()
+        panel.stop_button.click()
+        assert trainer.wait(timeout=10) == -15  # SIGTERM
+    finally:
+        trainer.kill()
+
+
+def test_form_shows_reasons_beside_fields_and_builds_the_command(qtbot, tmp_path):
+    form = RunForm(tmp_path / "runs")
+    qtbot.add_widget(form)
+    assert form.start_button.isEnabled()
+    form.length.setText("-3")
+    form.batch_size.setText("abc")
+    form.lr.setText("5")
+    form.givens.setText("30-20")
+    form.name.setText("bad name!")
+    errors = form.errors()
+    assert set(errors) == {"length", "batch_size", "lr", "givens", "name"}
+    assert form.fields["lr"].error.text().startswith("learning rate must be")
+    assert not form.fields["lr"].error.isHidden()
+    assert form.fields["model_dim"].error.isHidden()
+    assert not form.start_button.isEnabled() and form.settings() is None
+    (tmp_path / "runs" / "taken").mkdir(parents=True)
+    form.name.setText("taken")
+    assert "already exists" in form.errors()["name"]
+    form.length_kind.setCurrentText("minutes")
+    form.length.setText("1.5")
+    form.batch_size.setText("32")
+    form.lr.setText("2e-3")
+    form.givens.setText("25-35")
+    form.model_dim.setText("64")
+    form.name.setText("mine")
+    form.curriculum.setChecked(True)
+    settings = form.settings()
+    assert settings is not None
+    args = settings.train_args()
+    assert args[:2] == ["train", "--preset"] and "--minutes" in args and "1.5" in args
+    assert args[args.index("--name"):args.index("--name") + 2] == ["--name", "mine"]
+    sets = {args[i + 1] for i, a in enumerate(args) if a == "--set"}
+    assert {"batch_size=32", "lr=0.002", "model.dim=64", "data.givens_min=25",
+            "data.givens_max=35", "data.curriculum=true"} <= sets
+    form.out_dir.setText(str(tmp_path / "runs" / "taken" / "x"))
+    assert not form.errors()  # a folder below an existing one is created on start
+    (tmp_path / "file").write_text("")
+    form.out_dir.setText(str(tmp_path / "file"))
+    assert "is a file" in form.errors()["out_dir"]
+
+
+def test_unavailable_device_is_disabled_with_its_reason(qtbot, tmp_path):
+    form = RunForm(tmp_path)
+    qtbot.add_widget(form)
+    reason = form.devices["cuda"]
+    cuda = form.device.findData("cuda")
+    if reason:
+        assert reason in form.device.itemText(cuda)
+        assert not form.device.model().item(cuda).isEnabled()
+    else:
+        assert form.device.itemText(cuda) == "cuda"
+
+
+def wait_for(qtbot, condition, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
+        qtbot.wait(200)
