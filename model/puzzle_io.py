@@ -167,10 +167,13 @@ def _parse_text(lines: list[str], source: str) -> Iterator[PuzzleRecord]:
 def _grid_record(rows: list[tuple[int, str]], source: str) -> PuzzleRecord:
     text = "\n".join(row for _, row in rows)
     if len(rows) != 9:
-        return PuzzleRecord(
-            line=rows[0][0], text=text,
-            error=f"{source}:{rows[0][0]}: wrong length: grid has {len(rows)} rows, expected 9",
-        )
+        line = rows[0][0]
+        if len(rows) == 1:
+            cells = len("".join(ch for ch in text if ch not in GRID_SEPARATORS))
+            problem = f"wrong length: expected 81 cells, got {cells}"
+        else:
+            problem = f"wrong length: grid has {len(rows)} rows, expected 9"
+        return PuzzleRecord(line=line, text=text, error=f"{source}:{line}: {problem}")
     return _record(rows[0][0], text, text + "\n", source)
 
 

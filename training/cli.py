@@ -1,0 +1,262 @@
+"""The `sudoku-jepa` command line: solve, generate (train, eval, export, bench come from others).
+
+Each subcommand is one `_add_<name>(subparsers)` that declares its options and one
+`_cmd_<name>(args) -> int` handler. Handlers import heavy modules lazily, so `sudoku-jepa solve`
+and `generate` never import torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["build_parser", "main"]
+
+EXIT_OK, EXIT_FAILED, EXIT_UNAVAILABLE = 0, 1, 2
+SOLVE_MODES = ("exact", "neural", "verified")
+
+
+class ModeUnavailableError(Exception):
+    """A solve mode whose parts are not built or installed yet; the message says what is missing."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is None:
+        parser.print_help(sys.stderr)
+        return EXIT_UNAVAILABLE
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sudoku-jepa",
+        description="Energy-based (JEPA) Sudoku solver: solve and generate puzzles, train, "
+        "export and benchmark models. Run `sudoku-jepa COMMAND --help` for a command's options.",
+    )
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for add in (_add_solve, _add_generate):
+        add(subparsers)
+    return parser
+
+
+# ----------------------------------------------------------------------------- solve
+
+
+def _add_solve(subparsers) -> None:
+    p = subparsers.add_parser(
+        "solve",
+        help="solve every puzzle of a file, one JSON line per puzzle",
+        description="Solve every puzzle in FILE and write one JSON object per puzzle, in input "
+        'order: {"puzzle", "solution", "status", "ms", "nodes", ...}. status is "solved", '
+        '"unsolved", "no-solution", "multiple" or "invalid" (malformed record: an "error" field '
+        "says why, and the run goes on).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("file", metavar="FILE", type=Path,
+                   help="puzzle file: 81-character lines ('.' or '0' blanks), 9-line grids, .sdk, "
+                   "or a CSV with a puzzle[,solution] header; '#' lines are comments")
+    p.add_argument("--mode", choices=SOLVE_MODES, default="exact",
+                   help="exact: constraint propagation + search (always right); neural: the energy "
+                   "model alone (may be wrong: status 'unsolved'); verified: neural answer checked "
+                   "by the rules, exact search guided by the model when it fails")
+    p.add_argument("--model", type=Path, default=None,
+                   help="ONNX model file for --mode neural/verified (default: the shipped model)")
+    p.add_argument("--jsonl", type=Path, default=None, metavar="OUT",
+                   help="write the JSON lines to OUT instead of stdout")
+    p.add_argument("--limit", type=int, default=2, metavar="N",
+                   help="exact search stops after N solutions: 2 proves uniqueness (status "
+                   "'multiple' when there are more); 1 stops at the first solution (faster, no "
+                   "uniqueness proof)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar with rate and ETA on stderr (default: when stderr is a "
+                   "terminal)")
+    p.set_defaults(handler=_cmd_solve)
+
+
+def _cmd_solve(args) -> int:
+    from model.board import PuzzleError, format_grid
+    from model.progress import ProgressBar
+    from model.puzzle_io import read_puzzles
+
+    if args.limit < 1:
+        print(f"sudoku-jepa solve: --limit must be >= 1, got {args.limit}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    try:
+        records = list(read_puzzles(args.file))
+        solver = _SOLVER_FACTORIES[args.mode](args)
+    except PuzzleError as exc:
+        print(f"sudoku-jepa solve: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except ModeUnavailableError as exc:
+        print(f"sudoku-jepa solve: --mode {args.mode} is not available: {exc}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+
+    counts: dict[str, int] = {}
+    out = open(args.jsonl, "w", encoding="utf-8") if args.jsonl else sys.stdout  # noqa: SIM115
+    try:
+        with ProgressBar(len(records), "solve", " puzzles", enabled=args.progress) as bar:
+            for record in records:
+                if record.error is not None:
+                    row = {"puzzle": record.text, "solution": None, "status": "invalid",
+                           "ms": 0.0, "error": record.error}
+                else:
+                    start = time.perf_counter()
+                    try:
+                        fields = solver(record.puzzle)
+                    except PuzzleError as exc:
+                        fields = {"solution": None, "status": "invalid",
+                                  "error": f"{args.file}:{record.line}: {exc}"}
+                    ms = (time.perf_counter() - start) * 1e3
+                    row = {"puzzle": format_grid(record.puzzle), "solution": None,
+                           "status": "unsolved", "ms": round(ms, 3)}
+                    row.update(fields)
+                row["line"] = record.line
+                row["mode"] = args.mode
+                counts[row["status"]] = counts.get(row["status"], 0) + 1
+                out.write(json.dumps(row) + "\n")
+                bar.update()
+    finally:
+        if out is not sys.stdout:
+            out.close()
+        else:
+            out.flush()
+    summary = ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
+    print(f"{len(records)} puzzles: {summary or 'none'}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _exact_solver(args) -> Callable[[object], dict]:
+    from model.board import format_grid
+    from model.search import solve
+
+    def run(puzzle) -> dict:
+        result = solve(puzzle, limit=args.limit)
+        fields = {"nodes": result.nodes, "guesses": result.guesses}
+        if result.status == "unique":
+            fields.update(status="solved", solution=format_grid(result.solutions[0]))
+        elif result.status == "multiple":
+            fields.update(status="multiple", solution=None,
+                          solutions=[format_grid(s) for s in result.solutions])
+        else:
+            fields.update(status="no-solution", solution=None)
+        return fields
+
+    return run
+
+
+def _neural_solver(args) -> Callable[[object], dict]:
+    """Hook for the runtime issue: return `puzzle -> {"solution", "status", ...}` fields."""
+    raise ModeUnavailableError("the neural solver (model/runtime.py) is not wired into the CLI yet")
+
+
+def _verified_solver(args) -> Callable[[object], dict]:
+    """Hook for the verified-solving issue: return `puzzle -> {"solution", "status", ...}`."""
+    raise ModeUnavailableError("verified solving (model/verified.py) is not wired into the CLI yet")
+
+
+# Each solve mode: a factory `args -> (puzzle -> dict of JSON fields)`; it may raise
+# ModeUnavailableError (exit 2 with its message) or PuzzleError (exit 1).
+_SOLVER_FACTORIES: dict[str, Callable] = {
+    "exact": _exact_solver,
+    "neural": _neural_solver,
+    "verified": _verified_solver,
+}
+
+
+# ----------------------------------------------------------------------------- generate
+
+
+def _givens_range(text: str) -> tuple[int, int]:
+    """`24-30` or `25` -> (lo, hi); argparse turns ValueError into a usage error."""
+    parts = text.split("-")
+    try:
+        if len(parts) == 1:
+            lo = hi = int(parts[0])
+        elif len(parts) == 2:
+            lo, hi = int(parts[0]), int(parts[1])
+        else:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected N or LO-HI, got {text!r}") from None
+    if not 17 <= lo <= hi <= 80:
+        raise argparse.ArgumentTypeError(f"need 17 <= LO <= HI <= 80, got {text!r}")
+    return lo, hi
+
+
+def _add_generate(subparsers) -> None:
+    p = subparsers.add_parser(
+        "generate",
+        help="generate puzzles with a unique solution",
+        description="Generate random puzzles that each have exactly one solution, with a number "
+        "of givens in a range and an optional difficulty, reproducible from --seed. Writes one "
+        "81-character line per puzzle ('.' = blank), or a puzzle,solution CSV with --solutions.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--count", type=int, required=True, metavar="N", help="puzzles to generate")
+    p.add_argument("--givens", type=_givens_range, default=(25, 35), metavar="LO-HI",
+                   help="number of givens, a range like 24-30 or one number; drawn uniformly per "
+                   "puzzle. Below what a grid allows (about 20-26) you get minimal puzzles")
+    p.add_argument("--minimal", action="store_true",
+                   help="remove givens until none can go without losing uniqueness (minimal "
+                   "puzzles, typically 20-26 givens), keeping those within --givens")
+    p.add_argument("--difficulty", choices=("any", "singles", "hard"), default="any",
+                   help="singles: naked + hidden singles alone solve it; hard: they do not "
+                   "(search or advanced logic needed); any: no filter")
+    p.add_argument("--seed", type=int, default=0, help="random seed: same seed, same puzzles")
+    p.add_argument("--solutions", action="store_true",
+                   help="write a CSV with a 'puzzle,solution' header instead of puzzle lines")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE",
+                   help="output file ('-' for stdout); written atomically")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar with rate and ETA on stderr (default: when stderr is a "
+                   "terminal)")
+    p.set_defaults(handler=_cmd_generate)
+
+
+def _cmd_generate(args) -> int:
+    import numpy as np
+
+    from model.board import format_grid
+    from model.generator import generate_puzzle
+    from model.progress import ProgressBar
+
+    if args.count < 0:
+        print(f"sudoku-jepa generate: --count must be >= 0, got {args.count}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    difficulty = None if args.difficulty == "any" else args.difficulty
+    rng = np.random.default_rng(args.seed)
+    lines = ["puzzle,solution"] if args.solutions else []
+    try:
+        with ProgressBar(args.count, "generate", " puzzles", enabled=args.progress) as bar:
+            for _ in range(args.count):
+                g = generate_puzzle(rng, args.givens, difficulty, minimal=args.minimal)
+                text = format_grid(g.puzzle)
+                lines.append(f"{text},{format_grid(g.solution)}" if args.solutions else text)
+                bar.update()
+    except ValueError as exc:
+        print(f"sudoku-jepa generate: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    body = "".join(line + "\n" for line in lines)
+    if str(args.out) == "-":
+        sys.stdout.write(body)
+        return EXIT_OK
+    tmp = args.out.with_name(args.out.name + ".tmp")
+    tmp.write_text(body, encoding="utf-8")
+    os.replace(tmp, args.out)
+    print(f"wrote {args.count} puzzles to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
