@@ -8,6 +8,7 @@ beside it and Start stays disabled until all are valid.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -34,13 +35,25 @@ PRESETS = ("tiny", "cpu", "gpu")
 DEVICES = ("auto", "cpu", "cuda")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
-# Config keys the form sets with `--set key=value` (names from training/presets.py).
+# Config keys the form sets with `--set key=value` (training/presets.py TrainConfig).
 KEY_BATCH_SIZE = "batch_size"
 KEY_LR = "lr"
-KEY_MODEL_DIM = "model.dim"
-KEY_GIVENS_MIN = "data.givens_min"
-KEY_GIVENS_MAX = "data.givens_max"
-KEY_CURRICULUM = "data.curriculum"
+KEY_MODEL_DIM = "model.d_model"
+KEY_BANDS = "data.bands"  # givens ranges, easiest first
+KEY_START_WEIGHTS = "data.start_weights"  # band mixture at step 0
+KEY_END_WEIGHTS = "data.end_weights"  # ... from data.curriculum_frac of the run on
+
+
+def givens_overrides(low: int, high: int, curriculum: bool) -> dict[str, str]:
+    """One givens band, or with a curriculum three bands that start on the easiest third and end
+    weighted toward the hardest (the trainer's default 0.3 / 0.2 / 0.5 mixture)."""
+    if not curriculum or high - low < 3:
+        bands, start, end = [[low, high]], [1.0], [1.0]
+    else:
+        a, b = low + (high - low) // 3, low + 2 * (high - low) // 3
+        bands, start, end = [[b, high], [a, b], [low, a]], [1.0, 0.0, 0.0], [0.3, 0.2, 0.5]
+    return {KEY_BANDS: json.dumps(bands), KEY_START_WEIGHTS: json.dumps(start),
+            KEY_END_WEIGHTS: json.dumps(end)}
 
 
 def detect_devices() -> dict[str, str]:
@@ -138,9 +151,9 @@ class RunForm(QWidget):
         self.lr = QLineEdit()
         self.model_dim = QLineEdit()
         self.givens = QLineEdit()
-        self.curriculum = QCheckBox("curriculum (harder puzzles as training goes on)")
-        self.curriculum.setTristate(True)
-        self.curriculum.setCheckState(self.curriculum.checkState().PartiallyChecked)
+        self.curriculum = QCheckBox("curriculum: easiest third first, then harder")
+        self.curriculum.setChecked(True)
+        self.curriculum.setEnabled(False)
         self.device = QComboBox()
         for name in DEVICES:
             reason = self.devices.get(name, "")
@@ -158,8 +171,9 @@ class RunForm(QWidget):
         self.batch_size.setPlaceholderText("preset default")
         self.lr.setPlaceholderText("preset default, e.g. 2e-3")
         self.model_dim.setPlaceholderText("preset default, e.g. 64")
-        self.givens.setPlaceholderText("preset default, e.g. 25-35")
-        self.curriculum.setToolTip("partly checked: the preset decides")
+        self.givens.setPlaceholderText("preset default (its bands), e.g. 17-40")
+        self.curriculum.setToolTip("with a givens range: split it into three bands and move "
+                                   "from the easiest to the hardest over the run")
 
         length_row = QWidget()
         row = QHBoxLayout(length_row)
@@ -230,8 +244,9 @@ class RunForm(QWidget):
                 errors["lr"] = "learning rate must be a number in (0, 1], e.g. 2e-3"
         text = self.model_dim.text().strip()
         if text and not 4 <= (_parse_int(text) or 0) <= 4096:
-            errors["model_dim"] = "model size must be a whole number from 4 to 4096"
+            errors["model_dim"] = "model size (per-cell width) must be a whole number, 4 to 4096"
         text = self.givens.text().strip()
+        self.curriculum.setEnabled(bool(text))
         if text and _parse_range(text) is None:
             errors["givens"] = "givens must be 'low-high' with 17 ≤ low ≤ high ≤ 80"
         device = self.device.currentData()
@@ -277,11 +292,7 @@ class RunForm(QWidget):
         if text := self.model_dim.text().strip():
             settings.overrides[KEY_MODEL_DIM] = str(_parse_int(text))
         if (givens := _parse_range(self.givens.text().strip())) is not None:
-            settings.overrides[KEY_GIVENS_MIN] = str(givens[0])
-            settings.overrides[KEY_GIVENS_MAX] = str(givens[1])
-        state = self.curriculum.checkState()
-        if state != state.PartiallyChecked:
-            settings.overrides[KEY_CURRICULUM] = "true" if state == state.Checked else "false"
+            settings.overrides.update(givens_overrides(*givens, self.curriculum.isChecked()))
         return settings
 
     # -- slots ------------------------------------------------------------------------------

@@ -181,8 +181,8 @@ class MetricsTail:
     """Follows `metrics.jsonl` as it grows: reads each complete line exactly once.
 
     A partial last line (the writer is mid-write, or the file was truncated) is left for the next
-    read: the byte offset only moves past lines ending in a newline. A file that shrinks was
-    replaced, so reading starts over (`reset` tells the caller to clear its plots).
+    read: the byte offset only moves past lines ending in a newline. A file that shrinks or is
+    replaced by another file (new inode) starts over (`reset` tells the caller to clear plots).
     """
 
     def __init__(self, path: Path) -> None:
@@ -191,16 +191,20 @@ class MetricsTail:
         self.rows: list[dict[str, Any]] = []
         self.bad_lines = 0  # complete lines that were not a JSON object
         self.reset = False
+        self.identity: tuple[int, int] | None = None  # (device, inode) of the file read
 
     def read_new(self) -> list[dict[str, Any]]:
         """Rows completed since the last call (also appended to `self.rows`)."""
         self.reset = False
         try:
-            size = self.path.stat().st_size
+            stat = self.path.stat()
         except OSError:
             return []
-        if size < self.offset:
+        size, identity = stat.st_size, (stat.st_dev, stat.st_ino)
+        if size < self.offset or (self.identity is not None and identity != self.identity):
+            # Rewritten (a resume drops rows after its checkpoint, via an atomic replace).
             self.offset, self.rows, self.bad_lines, self.reset = 0, [], 0, True
+        self.identity = identity
         if size == self.offset:
             return []
         try:

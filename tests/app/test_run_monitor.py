@@ -201,3 +201,17 @@ def test_pid_alive():
 def test_unix_time_in_state_is_shown_as_text(tmp_path):
     make_run(tmp_path, "t", state("finished", started=1_764_180_000.0))
     assert read_run(tmp_path / "t").started == "2025-11-26 18:00:00"
+
+
+def test_tail_restarts_when_the_file_is_replaced_by_a_longer_one(tmp_path):
+    """A resume rewrites metrics.jsonl atomically; rows may outgrow the old offset by the next
+    read, so the offset alone cannot tell."""
+    path = tmp_path / "metrics.jsonl"
+    path.write_text('{"step": 1}\n{"step": 2}\n')
+    tail = MetricsTail(path)
+    assert len(tail.read_new()) == 2
+    replacement = tmp_path / "metrics.jsonl.tmp"
+    replacement.write_text('{"step": 1}\n{"step": 2, "again": true}\n{"step": 3}\n')
+    os.replace(replacement, path)
+    assert [r["step"] for r in tail.read_new()] == [1, 2, 3]
+    assert tail.reset and len(tail.rows) == 3

@@ -172,8 +172,12 @@ def test_form_shows_reasons_beside_fields_and_builds_the_command(qtbot, tmp_path
     assert args[:2] == ["train", "--preset"] and "--minutes" in args and "1.5" in args
     assert args[args.index("--name"):args.index("--name") + 2] == ["--name", "mine"]
     sets = {args[i + 1] for i, a in enumerate(args) if a == "--set"}
-    assert {"batch_size=32", "lr=0.002", "model.dim=64", "data.givens_min=25",
-            "data.givens_max=35", "data.curriculum=true"} <= sets
+    assert sets == {"batch_size=32", "lr=0.002", "model.d_model=64",
+                    "data.bands=[[31, 35], [28, 31], [25, 28]]",
+                    "data.start_weights=[1.0, 0.0, 0.0]", "data.end_weights=[0.3, 0.2, 0.5]"}
+    form.curriculum.setChecked(False)
+    args = form.settings().train_args()
+    assert "data.bands=[[25, 35]]" in args and "data.end_weights=[1.0]" in args
     form.out_dir.setText(str(tmp_path / "runs" / "taken" / "x"))
     assert not form.errors()  # a folder below an existing one is created on start
     (tmp_path / "file").write_text("")
