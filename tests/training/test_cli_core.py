@@ -1,0 +1,123 @@
+"""`sudoku-jepa solve` / `generate`: the JSONL contract end to end, errors, help, no torch."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from model.board import is_valid_solution, parse_grid
+from model.puzzle_io import read_puzzles
+from model.search import solve
+from training.cli import build_parser, main
+
+PUZZLE = "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79"
+HARD = "4...3.......6..8..........1....5..9..8....6...7.2........1.27..5.3....4.9........"
+NO_SOLUTION = "." + "12345678" + "." * 27 + "9" + "." * 44
+EMPTY = "." * 81
+
+
+@pytest.fixture
+def puzzle_file(tmp_path):
+    path = tmp_path / "in.txt"
+    path.write_text(
+        f"# mixed file\n{PUZZLE}\n{PUZZLE[:80]}\n{HARD}\n{'11' + PUZZLE[2:]}\n"
+        f"{NO_SOLUTION}\n{EMPTY}\n"
+    )
+    return path
+
+
+def read_jsonl(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_solve_exact_writes_one_json_object_per_puzzle_in_order(puzzle_file, tmp_path):
+    out = tmp_path / "out.jsonl"
+    assert main(["solve", str(puzzle_file), "--jsonl", str(out)]) == 0
+    rows = read_jsonl(out)
+    assert [r["status"] for r in rows] == [
+        "solved", "invalid", "solved", "invalid", "no-solution", "multiple",
+    ]
+    assert [r["line"] for r in rows] == [2, 3, 4, 5, 6, 7]
+    for row in rows:
+        assert {"puzzle", "solution", "status", "ms"} <= row.keys()
+        assert isinstance(row["ms"], float)
+    for row in (rows[0], rows[2]):
+        assert len(row["puzzle"]) == 81 and len(row["solution"]) == 81
+        assert is_valid_solution(parse_grid(row["solution"]), parse_grid(row["puzzle"]))
+        assert row["nodes"] >= 1
+    assert rows[0]["puzzle"] == PUZZLE and rows[0]["guesses"] == 0
+    assert "wrong length" in rows[1]["error"] and ":3:" in rows[1]["error"]
+    assert rows[1]["solution"] is None
+    assert "r1c1 and r1c2 both hold 1 in row 1" in rows[3]["error"]
+    assert rows[4]["solution"] is None and rows[5]["solution"] is None
+    assert len(rows[5]["solutions"]) == 2
+
+
+def test_solve_to_stdout_with_limit_one(puzzle_file, capsys):
+    assert main(["solve", str(puzzle_file), "--limit", "1"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert rows[-1]["status"] == "solved"  # the empty grid: first solution, no uniqueness proof
+
+
+def test_solve_unreadable_file_and_unavailable_modes(tmp_path, puzzle_file, capsys):
+    assert main(["solve", str(tmp_path / "missing.txt")]) == 1
+    assert "cannot read puzzle file" in capsys.readouterr().err
+    for mode in ("neural", "verified"):
+        code = main(["solve", str(puzzle_file), "--mode", mode])
+        err = capsys.readouterr().err
+        if code == 2:
+            assert f"--mode {mode} is not available" in err
+
+
+def test_generate_writes_unique_puzzles_reproducibly(tmp_path):
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    args = ["generate", "--count", "12", "--givens", "24-30", "--seed", "5"]
+    assert main([*args, "--out", str(a)]) == 0
+    assert main([*args, "--out", str(b)]) == 0
+    assert a.read_text() == b.read_text()
+    records = list(read_puzzles(a))
+    assert len(records) == 12
+    for record in records:
+        assert 24 <= (record.puzzle > 0).sum() <= 30
+        assert solve(record.puzzle).status == "unique"
+
+
+def test_generate_with_solutions_and_difficulty(tmp_path):
+    out = tmp_path / "p.csv"
+    code = main(["generate", "--count", "5", "--difficulty", "hard", "--givens", "22-30",
+                 "--solutions", "--out", str(out)])
+    assert code == 0
+    assert out.read_text().startswith("puzzle,solution\n")
+    records = list(read_puzzles(out))
+    assert len(records) == 5
+    assert all(is_valid_solution(r.solution, r.puzzle) for r in records)
+    assert all(solve(r.puzzle).guesses > 0 for r in records)
+
+
+def test_generate_rejects_a_bad_givens_range(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["generate", "--count", "1", "--givens", "30-20", "--out", str(tmp_path / "x")])
+    assert "LO <= HI" in capsys.readouterr().err
+
+
+def test_help_explains_every_option():
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.choices and "solve" in a.choices)
+    for name in ("solve", "generate"):
+        sub = subparsers.choices[name]
+        for action in sub._actions:
+            if action.option_strings and action.dest != "help":
+                assert action.help and len(action.help) > 10, (name, action.dest)
+
+
+def test_console_script_solves_without_importing_torch(puzzle_file):
+    code = (
+        "import sys; from training.cli import main; "
+        f"rc = main(['solve', {str(puzzle_file)!r}, '--jsonl', {str(puzzle_file)!r} + '.out']); "
+        "assert 'torch' not in sys.modules, 'torch imported'; sys.exit(rc)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "6 puzzles:" in done.stderr
