@@ -37,6 +37,10 @@ __all__ = [
 DIFFICULTIES = ("singles", "hard")  # solvable by naked/hidden singles alone, or not
 _MODES = {None: 0, "any": 0, "singles": 1, "hard": 2}
 _MAX_ATTEMPTS = 1000
+_DIAGONAL_BOXES = np.array(  # (27,) cells of boxes 1, 5 and 9
+    [r * 9 + c for b in (0, 4, 8) for r in range(3 * (b // 3), 3 * (b // 3) + 3)
+     for c in range(3 * (b % 3), 3 * (b % 3) + 3)]
+)
 
 
 @dataclass
@@ -50,10 +54,14 @@ class GeneratedPuzzle:
 
 def random_solution(rng: np.random.Generator) -> np.ndarray:
     """A random complete valid grid `(81,)` int8."""
+    # The three diagonal boxes share no unit: fill them with random permutations, then let the
+    # solver complete the grid trying digits in a random order per cell.
+    seed = np.zeros(81, dtype=np.int8)
+    seed[_DIAGONAL_BOXES] = np.argsort(rng.random((3, 9)), axis=1).ravel() + 1
     preference = rng.random((81, 9))  # (81, 9) random digit order per cell
     solutions = np.zeros((1, 81), dtype=np.int8)
     counters = np.zeros(2, dtype=np.int64)
-    _search(np.zeros(81, dtype=np.int8), 1, preference, True, np.empty(0, dtype=np.int32), -1, 0,
+    _search(seed, 1, preference, True, np.empty(0, dtype=np.int32), -1, 0,
             solutions, counters, _PEERS, _UNITS, _POPCOUNT, _LOWBIT_DIGIT)
     grid = solutions[0]
     return augment(grid, grid, rng)[1]
@@ -67,13 +75,17 @@ def augment(
     Digit relabelling, row swaps within bands, band swaps, column swaps within stacks, stack swaps
     and an optional transpose: the result is a valid puzzle with the same number of solutions.
     """
-    rows = np.concatenate([3 * band + rng.permutation(3) for band in rng.permutation(3)])  # (9,)
-    cols = np.concatenate([3 * stack + rng.permutation(3) for stack in rng.permutation(3)])  # (9,)
+    draws = rng.random(34)  # one call: random permutations as argsorts of uniform draws
+    bands = 3 * np.argsort(draws[0:3])  # (3,) first row of each band, in new order
+    rows = (bands[:, None] + np.argsort(draws[3:12].reshape(3, 3), axis=1)).ravel()  # (9,)
+    stacks = 3 * np.argsort(draws[12:15])
+    cols = (stacks[:, None] + np.argsort(draws[15:24].reshape(3, 3), axis=1)).ravel()  # (9,)
     source = rows[:, None] * 9 + cols[None, :]  # (9, 9) source cell of each destination cell
-    if rng.random() < 0.5:
+    if draws[33] < 0.5:
         source = source.T
     source = source.reshape(81)
-    digits = np.concatenate([[0], rng.permutation(9) + 1]).astype(np.int8)  # 0 stays blank
+    digits = np.zeros(10, dtype=np.int8)  # 0 stays blank
+    digits[1:] = np.argsort(draws[24:33]) + 1
     puzzle = np.asarray(puzzle)
     solution = np.asarray(solution)
     return digits[puzzle[..., source]], digits[solution[..., source]]
@@ -104,6 +116,14 @@ def _dig(solution, order, target, floor, mode, peers, units, popcount, lowbit):
         cell = order[k]
         digit = puzzle[cell]
         puzzle[cell] = 0
+        used = 0  # digits among the cell's peers: all eight others -> forced, trivially unique
+        for j in range(20):
+            v = puzzle[peers[cell, j]]
+            if v > 0:
+                used |= 1 << (v - 1)
+        if used | (1 << (digit - 1)) == 0x1FF:
+            givens -= 1
+            continue
         other = _search(puzzle, 1, pref, False, empty, cell, 1 << (digit - 1), solutions,
                         counters, peers, units, popcount, lowbit)
         keep = other == 0
