@@ -1,0 +1,165 @@
+"""`sudoku-jepa train` / `sudoku-jepa eval` and `torchrun -m training`: arguments and launch.
+
+Kept apart from `training/cli.py` so the CLI module stays torch-free until a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+
+def add_train_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--preset", choices=("tiny", "cpu", "gpu"), default="cpu",
+                   help="base recipe (default cpu): tiny = < 1 minute smoke run, cpu = the shipped "
+                   "model (~60 min on 2 cores), gpu = full scale on one GPU")
+    p.add_argument("--config", metavar="FILE", help="JSON file of config overrides")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one config key, e.g. --set model.d_model=64 (repeatable)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
+                   help="default: the config's (auto = CUDA when present)")
+    p.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its latest.pt")
+    p.add_argument("--out", default="runs", metavar="DIR", help="parent of run folders")
+    p.add_argument("--name", help="run folder name (default: the preset; -2, -3... if taken)")
+    budget = p.add_mutually_exclusive_group()
+    budget.add_argument("--steps", type=int, help="train exactly N steps (total)")
+    budget.add_argument("--minutes", type=float, help="wall-clock budget of this process")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def train_command(args: argparse.Namespace) -> int:
+    import torch.distributed as dist
+
+    from training.presets import (
+        TrainConfig,
+        apply_overrides,
+        load_config_file,
+        parse_set,
+        preset,
+    )
+    from training.presets import _flatten as flatten
+    from training.run import CheckpointError, RunDir, unique_run_path
+    from training.trainer import Trainer, load_resume, setup_distributed
+
+    ck = None
+    try:
+        if args.resume:
+            run, ck = load_resume(args.resume)
+            cfg = TrainConfig.from_dict(ck["config"])
+        else:
+            cfg = preset(args.preset)
+            if args.config:
+                apply_overrides(cfg, flatten(load_config_file(args.config)))
+            apply_overrides(cfg, parse_set(args.set))
+            run = None
+    except (CheckpointError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.device:
+        cfg.device = args.device
+    if args.steps is not None and args.steps < 1:
+        print("error: --steps must be >= 1", file=sys.stderr)
+        return 1
+    dist_info = setup_distributed(cfg.device)
+    try:
+        if dist_info.main:
+            if run is None:
+                run = RunDir(unique_run_path(args.out, args.name or args.preset))
+                run.create(cfg.to_dict())
+            else:
+                run.truncate_metrics_after(ck["step"])
+                run.log(f"resumed from {run.latest} at step {ck['step']}")
+            print(f"run folder: {run.path}", file=sys.stderr)
+        try:
+            trainer = Trainer(cfg, run if dist_info.main else None, resume=ck,
+                              dist_info=dist_info, quiet=args.quiet, steps=args.steps)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        if ck is not None and args.minutes is None and args.steps is None:
+            trainer.fixed_steps = True  # finish the schedule the run already had
+        return trainer.fit(minutes=args.minutes)
+    finally:
+        if dist_info.world > 1 and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def add_eval_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--checkpoint", required=True, metavar="PATH", help="a .pt checkpoint")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="puzzle files: puzzle,solution CSV or one puzzle a line")
+    p.add_argument("--limit", type=int, default=None, help="first N puzzles of each file")
+    p.add_argument("--iters", type=int, default=None, help="encoder iterations (default config)")
+    p.add_argument("--descent", action="store_true",
+                   help="also score Langevin descent (JEPA models): --ld-steps, --chains")
+    p.add_argument("--ld-steps", type=int, default=10)
+    p.add_argument("--chains", type=int, default=4)
+    p.add_argument("--step-size", type=float, default=0.5)
+    p.add_argument("--noise", type=float, default=0.3)
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--json", action="store_true", help="one JSON object per file")
+
+
+def eval_command(args: argparse.Namespace) -> int:
+    import torch
+
+    from model.langevin import langevin_solve
+    from model.network import ModelConfig, SudokuJEPA
+    from training.data import DataError, read_dataset
+    from training.run import CheckpointError, load_checkpoint
+    from training.trainer import evaluate, pick_device
+
+    try:
+        ck = load_checkpoint(args.checkpoint)
+        device = pick_device(args.device)
+    except (CheckpointError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    model = SudokuJEPA(ModelConfig.from_dict(ck["model_config"] if "model_config" in ck
+                                             else ck["config"]["model"]))
+    model.load_state_dict(ck["model"])
+    model.to(device).eval()
+    status = 0
+    for path in args.files:
+        try:
+            puzzles, solutions = read_dataset(path)
+        except DataError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            status = 1
+            continue
+        if args.limit:
+            puzzles, solutions = puzzles[: args.limit], solutions[: args.limit]
+        t0 = time.time()
+        res = evaluate(model, {"file": (puzzles, solutions)}, device, iters=args.iters)
+        row = {"file": str(path), "puzzles": len(puzzles), "iters": args.iters or
+               model.cfg.eval_iters, "cell_acc": res["val_cell_acc"],
+               "puzzle_acc": res["val_puzzle_acc"],
+               "ms_per_puzzle": 1000 * (time.time() - t0) / max(len(puzzles), 1)}
+        if args.descent and model.cfg.jepa:
+            t0, solved = time.time(), 0
+            for i in range(0, len(puzzles), 32):
+                p = torch.as_tensor(puzzles[i:i + 32]).long()
+                r = langevin_solve(model, p, steps=args.ld_steps, chains=args.chains,
+                                   step_size=args.step_size, noise=args.noise, iters=args.iters)
+                ok = (r.grid == torch.as_tensor(solutions[i:i + 32]).long()).all(dim=1)
+                solved += int(ok.sum())
+            row["descent_puzzle_acc"] = solved / max(len(puzzles), 1)
+            row["descent_ms_per_puzzle"] = 1000 * (time.time() - t0) / max(len(puzzles), 1)
+        if args.json:
+            print(json.dumps(row))
+        else:
+            extra = (f", descent {row['descent_puzzle_acc']:.1%}" if "descent_puzzle_acc" in row
+                     else "")
+            print(f"{Path(path).name}: {row['puzzles']} puzzles, cell {row['cell_acc']:.2%}, "
+                  f"puzzle {row['puzzle_acc']:.2%} at {row['iters']} iterations{extra}")
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m training ...` / `torchrun --nproc_per_node N -m training ...` = train."""
+    parser = argparse.ArgumentParser(prog="python -m training", description="train a model")
+    add_train_arguments(parser)
+    return train_command(parser.parse_args(argv))

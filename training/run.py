@@ -1,0 +1,136 @@
+"""A run directory: resolved config, append-only metrics, log, state file, atomic checkpoints.
+
+Layout (docs/ARCHITECTURE.md "Training runs"): runs/<name>/{config.json, metrics.jsonl,
+train.log, state.json, checkpoints/latest.pt, checkpoints/best.pt, export/model.onnx}.
+Files other processes read (state, checkpoints) are written to a temp file in the same folder,
+fsynced, then renamed over the live path.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be read; never silently restart from scratch."""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` via a temp file + fsync + os.replace (no torn reads)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
+    buf = io.BytesIO()
+    torch.save(payload, buf)
+    atomic_write_bytes(Path(path), buf.getvalue())
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Read a checkpoint; a missing or corrupt file raises CheckpointError naming the path."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # torch raises several types for damaged zip/pickle data
+        raise CheckpointError(f"{path}: corrupt or unreadable checkpoint ({exc})") from exc
+    if not isinstance(payload, dict) or "model" not in payload or "config" not in payload:
+        raise CheckpointError(f"{path}: not a sudoku-jepa checkpoint (missing model/config)")
+    return payload
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe: non-finite floats become null (the metrics file stays valid JSON)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+class RunDir:
+    """One training run's folder. Only rank 0 of a run creates one (one writer per file)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.checkpoints = self.path / "checkpoints"
+        self.export_dir = self.path / "export"
+        self.metrics_path = self.path / "metrics.jsonl"
+        self.state_path = self.path / "state.json"
+        self.config_path = self.path / "config.json"
+        self.log_path = self.path / "train.log"
+        self.latest = self.checkpoints / "latest.pt"
+        self.best = self.checkpoints / "best.pt"
+        self._state: dict[str, Any] = {}
+
+    def create(self, config: dict) -> None:
+        self.checkpoints.mkdir(parents=True, exist_ok=True)
+        self.export_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(self.config_path, json.dumps(config, indent=2).encode())
+
+    def read_config(self) -> dict:
+        return json.loads(self.config_path.read_text())
+
+    def append_metrics(self, row: dict[str, Any]) -> None:
+        line = json.dumps({k: _clean(v) for k, v in row.items()})
+        with open(self.metrics_path, "a") as fh:
+            fh.write(line + "\n")
+            fh.flush()
+
+    def log(self, message: str) -> None:
+        with open(self.log_path, "a") as fh:
+            fh.write(f"{_now()} {message}\n")
+
+    def write_state(self, **fields: Any) -> None:
+        """Merge `fields` into state.json (keys: state, pid, step, total_steps, best, ...)."""
+        if not self._state and self.state_path.is_file():
+            try:
+                self._state = json.loads(self.state_path.read_text())
+            except json.JSONDecodeError:
+                self._state = {}
+        self._state.update(fields)
+        self._state.setdefault("started", _now())
+        self._state["pid"] = os.getpid()
+        self._state["updated"] = _now()
+        atomic_write_bytes(self.state_path, json.dumps(self._state, indent=2).encode())
+
+    def truncate_metrics_after(self, step: int) -> None:
+        """On resume: drop rows logged after the checkpoint's step (they will be logged again)."""
+        if not self.metrics_path.is_file():
+            return
+        keep = []
+        for line in self.metrics_path.read_text().splitlines():
+            try:
+                if json.loads(line).get("step", 0) <= step:
+                    keep.append(line)
+            except json.JSONDecodeError:
+                continue
+        atomic_write_bytes(self.metrics_path, ("\n".join(keep) + "\n" if keep else "").encode())
+
+
+def unique_run_path(out: str | Path, name: str | None) -> Path:
+    """runs/<name>, or runs/<name>-2, -3... when the name is taken; a timestamp if no name."""
+    out = Path(out)
+    base = name or time.strftime("run-%Y%m%d-%H%M%S")
+    path, k = out / base, 2
+    while path.exists():
+        path, k = out / f"{base}-{k}", k + 1
+    return path
