@@ -22,7 +22,8 @@ class EnergyPlot(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._canvas = pg.GraphicsLayoutWidget(background=(251, 250, 246))
+        self._canvas = pg.GraphicsLayoutWidget()
+        self._canvas.setBackground((251, 250, 246))
         self._canvas.setToolTip(
             "Inference energy of every Langevin chain (faint) and of the best chain (bold); "
             "below: cells that break a rule in the best chain's grid."
@@ -53,6 +54,8 @@ class EnergyPlot(QWidget):
 
         self.best_curve = self.energy_plot.plot([], [], pen=_BEST_PEN, name="best chain")
         self.best_curve.setZValue(10)
+        self.energy_plot.setXRange(0, 10, padding=0.02)
+        self.violation_plot.setYRange(0, 10, padding=0.02)
         self.violation_curve = self.violation_plot.plot(
             [], [], pen=_VIOLATION_PEN, fillLevel=0, brush=_VIOLATION_BRUSH
         )
@@ -62,7 +65,8 @@ class EnergyPlot(QWidget):
         self._best: list[float] = []
         self._violations: list[int] = []
 
-    def reset(self) -> None:
+    def reset(self, total_steps: int | None = None) -> None:
+        """Clear the curves; with `total_steps` the step axis spans the whole run from the start."""
         for curve in self._chain_curves:
             self.energy_plot.removeItem(curve)
         self._chain_curves.clear()
@@ -72,6 +76,9 @@ class EnergyPlot(QWidget):
         self._violations.clear()
         self.best_curve.setData([], [])
         self.violation_curve.setData([], [])
+        self.energy_plot.setXRange(0, max(1, total_steps or 10), padding=0.02)
+        self.energy_plot.enableAutoRange(axis="y")
+        self.violation_plot.enableAutoRange(axis="y")
 
     def point_count(self) -> int:
         """How many steps are plotted (the tests read it)."""
