@@ -12,6 +12,7 @@ compilation out of the timings (it is cached on disk anyway).
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 from pathlib import Path
@@ -91,6 +92,16 @@ def bench_generator(count: int) -> None:
           f"mean givens {np.mean([g.givens for g in puzzles]):.1f}")
 
 
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", nargs="*", type=Path, default=DEFAULT_FILES,
@@ -100,8 +111,8 @@ def main() -> None:
     parser.add_argument("--generate", type=int, default=2000,
                         help="puzzles to generate per generator measurement (0 skips it)")
     args = parser.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}, "
-          f"python {platform.python_version()}, single thread")
+    print(f"machine: {cpu_name()}, {os.cpu_count()} cores, load average "
+          f"{os.getloadavg()[0]:.1f}; python {platform.python_version()}; single thread")
     for path in args.files:
         bench_file(path, args.count)
     if args.generate:
