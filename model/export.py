@@ -41,8 +41,8 @@ from torch.fx.experimental.proxy_tensor import make_fx
 FORMAT_VERSION = "1"
 
 # Graph interface (prefixes added by the merge). The runtime checks these names on load.
-ENCODE_INPUTS = ("puzzle", "init_noise")
-ENCODE_OUTPUTS = ("z_context", "z_init")
+ENCODE_INPUTS = ("puzzle", "start_noise")
+ENCODE_OUTPUTS = ("z_context", "z_start")
 STEP_INPUTS = ("z_context", "puzzle", "z", "step_size", "noise")
 STEP_OUTPUTS = ("z_next", "energy", "probs")
 ENCODE_PREFIX = "encode/"
@@ -270,3 +270,126 @@ def base_metadata(**meta: Any) -> dict[str, Any]:
     }
     data.update({k: v for k, v in meta.items() if v is not None})
     return data
+
+
+# --------------------------------------------------------------------------------------------
+# the JEPA model -> the solver file
+# --------------------------------------------------------------------------------------------
+DEFAULT_SETTINGS = {"steps": 20, "chains": 8, "step_size": 0.5, "noise": 0.3}
+
+
+class ExportError(ValueError):
+    """A checkpoint that cannot be exported; the message names the path and the reason."""
+
+
+class _EncodePuzzle(torch.nn.Module):
+    """puzzle (1, 81) int64, start_noise (C, 81, Z) -> z_context (1, 81, D), z_0 (C, 81, Z).
+
+    Steps 1-2 of `model.langevin` (start noise already scaled; chain 0's is zero).
+    """
+
+    def __init__(self, model: torch.nn.Module, iters: int | None) -> None:
+        super().__init__()
+        self.model = model
+        self.iters = iters
+
+    def forward(self, puzzle: torch.Tensor, start_noise: torch.Tensor):
+        from model.network import l2_normalize, puzzle_onehot
+
+        givens = puzzle_onehot(puzzle)  # (1, 81, 9)
+        z_context = self.model.encode(givens, self.iters)[-1]  # (1, 81, D)
+        z0 = l2_normalize(self.model.start_latent(z_context) + start_noise)  # (C, 81, Z)
+        return z_context, z0
+
+
+def solver_graphs(model: torch.nn.Module, iters: int | None = None,
+                  chains: int = 8) -> tuple[onnx.ModelProto, onnx.ModelProto]:
+    """The encode graph and the Langevin-step graph of a trained `SudokuJEPA` (eval mode)."""
+    import model.langevin as langevin
+    from model.energy import EnergyFunction
+    from model.network import puzzle_onehot
+
+    model = model.eval()
+    Z = model.cfg.z_dim
+    encoder = _EncodePuzzle(model, iters)
+    energy_fn = EnergyFunction(model)
+    encode_params = _params_and_buffers(encoder)
+    step_params = _params_and_buffers(energy_fn)
+
+    def encode(params, puzzle, start_noise):
+        return torch.func.functional_call(encoder, params, (puzzle, start_noise))
+
+    def step(params, z_context, puzzle, z, step_size, noise):
+        C = z.shape[0]
+        givens = puzzle_onehot(puzzle).expand(C, -1, -1)  # (C, 81, 9)
+        z_ctx = z_context.expand(C, -1, -1)  # (C, 81, D)
+        return langevin.langevin_step(params, energy_fn, z_ctx, givens, z, step_size, noise)
+
+    puzzle = torch.zeros(1, 81, dtype=torch.int64)
+    puzzle[0, :9] = torch.arange(1, 10)
+    start_noise = torch.randn(chains, 81, Z) * 0.1
+    chain_axis = {0: "chains"}
+    encode_proto = export_pure_function(
+        encode, encode_params, (puzzle, start_noise), ENCODE_INPUTS, ENCODE_OUTPUTS,
+        {"start_noise": chain_axis})
+    with torch.no_grad():
+        z_context, z0 = encode(encode_params, puzzle, start_noise)
+    step_proto = export_pure_function(
+        step, step_params, (z_context, puzzle, z0, torch.tensor(0.5), torch.randn(chains, 81, Z)),
+        STEP_INPUTS, STEP_OUTPUTS, {"z": chain_axis, "noise": chain_axis},
+        grad_alias_modules=(langevin,))
+    return encode_proto, step_proto
+
+
+def _params_and_buffers(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    tensors = dict(module.named_parameters())
+    tensors.update(dict(module.named_buffers()))
+    return {k: v.detach() for k, v in tensors.items()}
+
+
+def export_model(model: torch.nn.Module, out_path: str | Path, **meta: Any) -> Path:
+    """Export a `SudokuJEPA` to one ONNX solver file with metadata; returns the path."""
+    if not getattr(model.cfg, "jepa", False):
+        raise ExportError(f"{out_path}: the baseline model (jepa=False) has no energy to export")
+    encode_proto, step_proto = solver_graphs(model)
+    merged = merge_solver_graphs(encode_proto, step_proto)
+    onnx.checker.check_model(merged)
+    meta.setdefault("config", model.cfg.to_dict())
+    meta.setdefault("default_settings", DEFAULT_SETTINGS)
+    set_metadata(merged, base_metadata(**meta))
+    return write_atomic(merged, Path(out_path))
+
+
+def export_checkpoint(checkpoint_path: str | Path, out_path: str | Path, **meta: Any) -> Path:
+    """Rebuild the model a training checkpoint holds and export it (the trainer calls this).
+
+    Metadata not given is taken from the checkpoint: run name (runs/<name>/checkpoints/...),
+    validation metrics of the best step, training data summary.
+    """
+    from model.network import ModelConfig, SudokuJEPA
+
+    path = Path(checkpoint_path)
+    if not path.is_file():
+        raise ExportError(f"{path}: checkpoint not found")
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # torch raises several types for damaged zip/pickle data
+        raise ExportError(f"{path}: corrupt or unreadable checkpoint ({exc})") from exc
+    if not isinstance(ck, dict) or "model" not in ck or "config" not in ck:
+        raise ExportError(f"{path}: not a sudoku-jepa checkpoint (missing model/config)")
+    train_cfg = ck["config"]
+    cfg = ModelConfig.from_dict(ck.get("model_config") or train_cfg.get("model", {}))
+    model = SudokuJEPA(cfg)
+    try:
+        model.load_state_dict(ck["model"])
+    except RuntimeError as exc:
+        raise ExportError(f"{path}: weights do not fit the stored config ({exc})") from exc
+    run_dir = path.parent.parent if path.parent.name == "checkpoints" else path.parent
+    data_cfg = train_cfg.get("data", {}) if isinstance(train_cfg, dict) else {}
+    meta.setdefault("run_name", run_dir.name)
+    meta.setdefault("val_metrics", ck.get("best") or {})
+    meta.setdefault("training_data", {
+        "data": data_cfg, "step": ck.get("step"),
+        "samples": (ck.get("step") or 0) * int(train_cfg.get("batch_size", 0) or 0)})
+    meta.setdefault("checkpoint", str(path))
+    return export_model(model, out_path, **meta)
