@@ -226,9 +226,9 @@ class TrainingPanel(QWidget):
         process.errorOccurred.connect(lambda error, d=run_dir: self._process_error(d, error))
         self.processes[run_dir] = process
         self.launch_logs[run_dir] = launch_log
-        process.start(program, prefix + args)
+        process.start(program, prefix + args + ["--quiet"])  # the panel shows progress itself
         self.select_run(run_dir)
-        self._show_message(f"Started: {Path(program).name} {' '.join(prefix + args)}")
+        self._show_message(f"Started: sudoku-jepa {' '.join(args)}")
         return process
 
     def _process_finished(self, run_dir: Path, exit_code: int) -> None:

@@ -203,3 +203,86 @@ def wait_for(qtbot, condition, timeout_s: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
         qtbot.wait(200)
+
+
+def train_available() -> bool:
+    from training.cli import build_parser
+
+    return "train" in build_parser().format_help()
+
+
+EASY_SOLUTION = (
+    "534678912672195348198342567859761423426853791713924856961537284287419635345286179"
+)
+
+
+@pytest.mark.slow
+def test_start_watch_stop_resume_export_and_use_a_tiny_run(qtbot, tmp_path, monkeypatch):
+    """The whole loop through the panel with a real `sudoku-jepa train` process."""
+    if not train_available():
+        pytest.skip("`sudoku-jepa train` is not available yet")
+    monkeypatch.chdir(tmp_path)
+    panel = TrainingPanel(tmp_path / "runs")
+    qtbot.add_widget(panel)
+    panel.timer.setInterval(250)
+    form = panel.form
+    form.preset.setCurrentText("tiny")
+    form.length_kind.setCurrentText("steps")
+    form.length.setText("24")
+    form.device.setCurrentIndex(form.device.findData("cpu"))
+    form.name.setText("it")
+    settings = form.settings()
+    assert settings is not None
+    # Smaller evaluation than the preset so the test stays near a minute on a busy 2-core box.
+    settings.overrides.update({"eval_every": "8", "log_every": "2", "data.val_size": "16",
+                               "energy_gap_size": "8"})
+    process = panel.start_run(settings)
+    run = tmp_path / "runs" / "it"
+    assert panel.selected == run
+
+    wait_for(qtbot, lambda: panel.plots.point_count("loss") > 0, 60, "the first metrics row")
+    assert panel.selected_info.state == "running"
+    assert panel.stop_button.isEnabled()
+    assert panel.progress_bar.value() > 0
+
+    panel.stop_button.click()
+    assert process.waitForFinished(60_000)
+    assert process.exitCode() == 0
+    wait_for(qtbot, lambda: panel.selected_info.label == "stopped", 10, "state 'stopped'")
+    stopped_at = panel.selected_info.step
+    assert 0 < stopped_at < 24
+    assert (run / "checkpoints" / "latest.pt").is_file()
+    assert panel.resume_button.isEnabled()
+
+    panel.resume_button.click()
+    resumed = panel.processes[run]
+    assert resumed is not process
+    wait_for(qtbot, lambda: resumed.state() == resumed.ProcessState.NotRunning, 150,
+             "the resumed run to finish")
+    assert resumed.exitCode() == 0, panel.message.text()
+    wait_for(qtbot, lambda: panel.use_button.isEnabled(), 10, "the exported model")
+    assert panel.selected_info.label == "finished"
+    assert panel.progress_bar.value() == 1000
+    steps = [row["step"] for row in panel.tail.rows]
+    assert steps == sorted(steps) and steps[-1] == 24  # one curve, no duplicate steps after resume
+    assert panel.plots.point_count("val_cell_acc") >= 3
+
+    with qtbot.waitSignal(panel.use_model_requested, timeout=2000) as signal:
+        panel.use_button.click()
+    model_path = signal.args[0]
+    assert model_path == str((run / "export" / "model.onnx").resolve())
+
+    import numpy as np
+
+    from model.board import is_valid_solution, parse_grid
+
+    EnergyModel = pytest.importorskip("model.runtime").EnergyModel
+    solution = parse_grid(EASY_SOLUTION)
+    puzzle = solution.copy()
+    puzzle[[0, 40, 80]] = 0  # three blanks, each the only empty cell of its row, column and box
+    model = EnergyModel.load(model_path, provider="cpu")
+    result = model.solve(puzzle)
+    assert result.grid.shape == (81,)
+    assert np.array_equal(result.grid[puzzle > 0], puzzle[puzzle > 0])
+    assert result.valid == is_valid_solution(result.grid, puzzle)
+    assert result.valid, "the tiny model should fill three naked singles"
