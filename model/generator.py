@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
 from model.search import (
     _LOWBIT_DIGIT,
     _PEERS,
     _POPCOUNT,
     _UNITS,
+    _dig,
     _search,
     _singles_only,
     solve,
@@ -89,51 +89,6 @@ def augment(
     puzzle = np.asarray(puzzle)
     solution = np.asarray(solution)
     return digits[puzzle[..., source]], digits[solution[..., source]]
-
-
-@njit(cache=True)
-def _dig(solution, order, target, floor, mode, peers, units, popcount, lowbit):
-    """Remove cells of `solution` in `order` while the solution stays unique.
-
-    Stops at `target` givens (mode 0/1), or for mode 2 ("hard") past `target` until singles no
-    longer suffice, never below `floor`. Mode 1 ("singles") keeps only removals that leave the
-    puzzle solvable by singles alone.
-    """
-    puzzle = solution.copy()
-    givens = 81
-    solutions = np.zeros((1, 81), dtype=np.int8)
-    counters = np.zeros(2, dtype=np.int64)
-    pref = np.zeros((81, 9), dtype=np.float64)
-    empty = np.empty(0, dtype=np.int32)
-    for k in range(81):
-        if givens <= floor:
-            break
-        if givens <= target:
-            if mode != 2:
-                break
-            if not _singles_only(puzzle, peers, units):
-                break
-        cell = order[k]
-        digit = puzzle[cell]
-        puzzle[cell] = 0
-        used = 0  # digits among the cell's peers: all eight others -> forced, trivially unique
-        for j in range(20):
-            v = puzzle[peers[cell, j]]
-            if v > 0:
-                used |= 1 << (v - 1)
-        if used | (1 << (digit - 1)) == 0x1FF:
-            givens -= 1
-            continue
-        other = _search(puzzle, 1, pref, False, empty, cell, 1 << (digit - 1), solutions,
-                        counters, peers, units, popcount, lowbit)
-        keep = other == 0
-        if keep and mode == 1 and not _singles_only(puzzle, peers, units):
-            keep = False
-        if keep:
-            givens -= 1
-        else:
-            puzzle[cell] = digit
-    return puzzle
 
 
 def grade(puzzle: np.ndarray) -> tuple[str, int]:

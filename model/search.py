@@ -38,7 +38,7 @@ class SearchResult:
     guesses: int = 0  # digits tried at branching cells; 0 = solved by singles alone
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _eliminate(cands, cell, peers, queue, qtail):
     """Remove the single digit of `cell` from its peers, queue new singles; -1 = contradiction."""
     bit = cands[cell]
@@ -56,7 +56,7 @@ def _eliminate(cands, cell, peers, queue, qtail):
     return qtail
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _propagate(cands, queue, qtail, peers, units):
     """Naked singles (queue) and hidden singles until a fixed point; False on contradiction."""
     qhead = 0
@@ -96,7 +96,7 @@ def _propagate(cands, queue, qtail, peers, units):
             return True
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _initial_candidates(puzzle, cands, queue, peers, units):
     """Fill `cands` from the givens and propagate; False when the puzzle is contradictory."""
     qtail = 0
@@ -111,7 +111,7 @@ def _initial_candidates(puzzle, cands, queue, peers, units):
     return _propagate(cands, queue, qtail, peers, units)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _pick_digit(rem, cell, preference, use_pref, lowbit):
     """Bit of the next digit to try at `cell` among `rem`: highest preference, else lowest digit."""
     if not use_pref:
@@ -126,7 +126,7 @@ def _pick_digit(rem, cell, preference, use_pref, lowbit):
     return best_bit
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _search(puzzle, limit, preference, use_pref, cands0, excluded_cell, excluded_bit,
             solutions, counters, peers, units, popcount, lowbit):
     """Count solutions up to `limit`, writing them to `solutions` `(limit, 81)`.
@@ -231,7 +231,7 @@ def _search(puzzle, limit, preference, use_pref, cands0, excluded_cell, excluded
     return found
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _solve_batch(puzzles, out, nodes, peers, units, popcount, lowbit):
     """Solve each row of `puzzles` `(N, 81)` (first solution) into `out`; returns count solved."""
     solved = 0
@@ -251,7 +251,7 @@ def _solve_batch(puzzles, out, nodes, peers, units, popcount, lowbit):
     return solved
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _singles_only(puzzle, peers, units):
     """True when naked + hidden singles alone fill the whole grid."""
     cands = np.empty(81, dtype=np.int32)
@@ -262,6 +262,54 @@ def _singles_only(puzzle, peers, units):
         if cands[i] & (cands[i] - 1):
             return False
     return True
+
+
+@njit(cache=True, nogil=True)
+def _dig(solution, order, target, floor, mode, peers, units, popcount, lowbit):
+    """The generator's inner loop: remove cells of `solution` in `order` while it stays unique.
+
+    Lives here, next to `_search`, because numba's disk cache only notices edits to the file of
+    the function it caches.
+
+    Stops at `target` givens (mode 0/1), or for mode 2 ("hard") past `target` until singles no
+    longer suffice, never below `floor`. Mode 1 ("singles") keeps only removals that leave the
+    puzzle solvable by singles alone.
+    """
+    puzzle = solution.copy()
+    givens = 81
+    solutions = np.zeros((1, 81), dtype=np.int8)
+    counters = np.zeros(2, dtype=np.int64)
+    pref = np.zeros((81, 9), dtype=np.float64)
+    empty = np.empty(0, dtype=np.int32)
+    for k in range(81):
+        if givens <= floor:
+            break
+        if givens <= target:
+            if mode != 2:
+                break
+            if not _singles_only(puzzle, peers, units):
+                break
+        cell = order[k]
+        digit = puzzle[cell]
+        puzzle[cell] = 0
+        used = 0  # digits among the cell's peers: all eight others -> forced, trivially unique
+        for j in range(20):
+            v = puzzle[peers[cell, j]]
+            if v > 0:
+                used |= 1 << (v - 1)
+        if used | (1 << (digit - 1)) == ALL_DIGITS:
+            givens -= 1
+            continue
+        other = _search(puzzle, 1, pref, False, empty, cell, 1 << (digit - 1), solutions,
+                        counters, peers, units, popcount, lowbit)
+        keep = other == 0
+        if keep and mode == 1 and not _singles_only(puzzle, peers, units):
+            keep = False
+        if keep:
+            givens -= 1
+        else:
+            puzzle[cell] = digit
+    return puzzle
 
 
 def _as_puzzle(puzzle: np.ndarray) -> np.ndarray:
