@@ -119,6 +119,9 @@ def conflicts(grid: np.ndarray) -> np.ndarray:
 def check_givens(grid: np.ndarray) -> None:
     """Raise PuzzleError naming the first two cells that hold the same digit in a unit."""
     grid = _as_grid(grid)
+    in_units = np.sort(grid[UNITS], axis=1)  # (27, 9) fast path: any repeated digit at all?
+    if not ((in_units[:, 1:] == in_units[:, :-1]) & (in_units[:, 1:] > 0)).any():
+        return
     for unit, name in zip(UNITS, UNIT_NAMES, strict=True):
         seen: dict[int, int] = {}
         for cell in unit:
