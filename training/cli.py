@@ -61,7 +61,6 @@ def _add_solve(subparsers) -> None:
         'order: {"puzzle", "solution", "status", "ms", "nodes", ...}. status is "solved", '
         '"unsolved", "no-solution", "multiple" or "invalid" (malformed record: an "error" field '
         "says why, and the run goes on).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("file", metavar="FILE", type=Path,
                    help="puzzle file: 81-character lines ('.' or '0' blanks), 9-line grids, .sdk, "
@@ -69,15 +68,15 @@ def _add_solve(subparsers) -> None:
     p.add_argument("--mode", choices=SOLVE_MODES, default="exact",
                    help="exact: constraint propagation + search (always right); neural: the energy "
                    "model alone (may be wrong: status 'unsolved'); verified: neural answer checked "
-                   "by the rules, exact search guided by the model when it fails")
+                   "by the rules, exact search guided by the model when it fails (default: exact)")
     p.add_argument("--model", type=Path, default=None,
                    help="ONNX model file for --mode neural/verified (default: the shipped model)")
     p.add_argument("--jsonl", type=Path, default=None, metavar="OUT",
-                   help="write the JSON lines to OUT instead of stdout")
+                   help="write the JSON lines to OUT (default: stdout)")
     p.add_argument("--limit", type=int, default=2, metavar="N",
                    help="exact search stops after N solutions: 2 proves uniqueness (status "
                    "'multiple' when there are more); 1 stops at the first solution (faster, no "
-                   "uniqueness proof)")
+                   "uniqueness proof). Default: 2")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar with rate and ETA on stderr (default: when stderr is a "
                    "terminal)")
@@ -201,23 +200,25 @@ def _add_generate(subparsers) -> None:
         description="Generate random puzzles that each have exactly one solution, with a number "
         "of givens in a range and an optional difficulty, reproducible from --seed. Writes one "
         "81-character line per puzzle ('.' = blank), or a puzzle,solution CSV with --solutions.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--count", type=int, required=True, metavar="N", help="puzzles to generate")
+    p.add_argument("--count", type=int, required=True, metavar="N",
+                   help="number of puzzles to generate (required)")
     p.add_argument("--givens", type=_givens_range, default=(25, 35), metavar="LO-HI",
                    help="number of givens, a range like 24-30 or one number; drawn uniformly per "
-                   "puzzle. Below what a grid allows (about 20-26) you get minimal puzzles")
+                   "puzzle (default: 25-35). Below what a grid allows (about 20-26) you get "
+                   "minimal puzzles")
     p.add_argument("--minimal", action="store_true",
                    help="remove givens until none can go without losing uniqueness (minimal "
                    "puzzles, typically 20-26 givens), keeping those within --givens")
     p.add_argument("--difficulty", choices=("any", "singles", "hard"), default="any",
                    help="singles: naked + hidden singles alone solve it; hard: they do not "
-                   "(search or advanced logic needed); any: no filter")
-    p.add_argument("--seed", type=int, default=0, help="random seed: same seed, same puzzles")
+                   "(search or advanced logic needed); any: no filter (default: any)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="random seed: the same seed gives the same puzzles (default: 0)")
     p.add_argument("--solutions", action="store_true",
                    help="write a CSV with a 'puzzle,solution' header instead of puzzle lines")
     p.add_argument("--out", type=Path, required=True, metavar="FILE",
-                   help="output file ('-' for stdout); written atomically")
+                   help="output file, written atomically at the end ('-' for stdout; required)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar with rate and ETA on stderr (default: when stderr is a "
                    "terminal)")
