@@ -116,8 +116,8 @@ def _pick_digit(rem, cell, preference, use_pref, lowbit):
     """Bit of the next digit to try at `cell` among `rem`: highest preference, else lowest digit."""
     if not use_pref:
         return rem & -rem
-    best_bit = 0
-    best = -1e300
+    best_bit = rem & -rem  # fallback when no score compares (NaN, -inf): progress is guaranteed
+    best = -np.inf
     for d in range(9):
         b = 1 << d
         if rem & b and preference[cell, d] > best:

@@ -93,6 +93,14 @@ def test_preference_orders_cells_and_digits():
     assert not (anti.solutions[0] == target).all()
 
 
+def test_non_finite_preferences_still_terminate_correctly():
+    preference = np.full((81, 9), -np.inf)
+    preference[::2] = np.nan
+    result = solve(parse_grid(PUZZLE.replace("5", ".")), preference=preference)
+    assert result.status in ("unique", "multiple")
+    assert all(is_valid_solution(s) for s in result.solutions)
+
+
 def test_bad_input_raises_puzzle_error():
     with pytest.raises(PuzzleError, match="wrong length"):
         solve(np.zeros(80, dtype=np.int8))
