@@ -286,25 +286,21 @@ def log_tail(path: Path, lines: int = 40, max_bytes: int = 64_000) -> str:
 
 
 def model_val_metrics(path: Path) -> dict[str, Any]:
-    """Validation metrics stored in an exported model's ONNX metadata ({} when unreadable).
-
-    Keys are given the `val_` prefix of metrics.jsonl, so both sources compare key by key.
-    """
+    """Validation metrics stored in an exported model's ONNX metadata ({} when unreadable),
+    plus its `run_name`. Keys get the `val_` prefix of metrics.jsonl, so both sources compare
+    key by key. Reads the metadata with `onnx` alone: no inference session is built."""
     try:
-        import onnxruntime
+        import onnx
 
-        options = onnxruntime.SessionOptions()
-        options.log_severity_level = 3
-        session = onnxruntime.InferenceSession(
-            str(path), options, providers=["CPUExecutionProvider"]
-        )
-        metadata = session.get_modelmeta().custom_metadata_map
+        proto = onnx.load(str(path), load_external_data=False)
+        metadata = {p.key: p.value for p in proto.metadata_props}
         metrics = json.loads(metadata.get("val_metrics", "{}"))
     except Exception:  # any unreadable model simply has no metrics to show
         return {}
     if not isinstance(metrics, dict):
         return {}
-    named = {k if k.startswith("val_") else f"val_{k}": v for k, v in metrics.items()}
+    named = {k if k.startswith("val_") or k == "step" else f"val_{k}": v
+             for k, v in metrics.items()}
     return {**named, "run_name": metadata.get("run_name", "")}
 
 

@@ -50,7 +50,7 @@ from app.run_monitor import (
 REFRESH_MS = 1000
 COLUMNS = ("Run", "State", "Step", "Best acc.", "Started")
 STATE_COLOURS = {"running": "#1a7f37", "failed": "#c0392b", "incomplete": "#b9770e"}
-COMPARE_KEYS = (("val_cell_acc", "cell accuracy"), ("val_puzzle_acc", "puzzle accuracy"))
+COMPARE_KEYS = (("val_cell_acc", "val. cell accuracy"), ("val_puzzle_acc", "val. puzzle accuracy"))
 
 
 def trainer_command() -> tuple[str, list[str]]:
@@ -120,9 +120,10 @@ class TrainingPanel(QWidget):
         self.log_view.setReadOnly(True)
         self.log_view.setMaximumBlockCount(2000)
         self.log_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.compare_table = QTableWidget(len(COMPARE_KEYS) + 1, 2)
-        self.compare_table.setHorizontalHeaderLabels(["This run", "Current model"])
-        self.compare_table.setVerticalHeaderLabels(["model"] + [label for _, label in COMPARE_KEYS])
+        self.compare_table = QTableWidget(len(COMPARE_KEYS) + 2, 2)
+        self.compare_table.setHorizontalHeaderLabels(["Selected run", "Current model"])
+        self.compare_table.setVerticalHeaderLabels(
+            ["model", "step"] + [label for _, label in COMPARE_KEYS])
         self.compare_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.compare_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.tabs = QTabWidget()
@@ -262,8 +263,15 @@ class TrainingPanel(QWidget):
             self.use_model_requested.emit(path)
 
     def set_current_model(self, path: str | Path | None) -> None:
-        """The model the solver uses now: the right-hand column of Compare."""
+        """The model the solver uses now: the right-hand column of Compare. When nobody sets it,
+        the window's loaded model (`window().model.path`) is used if there is one."""
         self.current_model = Path(path) if path else None
+
+    def current_model_path(self) -> Path | None:
+        if self.current_model is not None:
+            return self.current_model
+        path = getattr(getattr(self.window(), "model", None), "path", None)
+        return Path(path) if path else None
 
     def compare_selected(self) -> None:
         """Validation metrics of the selected run's model beside the current model's."""
@@ -272,13 +280,19 @@ class TrainingPanel(QWidget):
             return
         ours = model_val_metrics(info.export_path) if info.has_export else {}
         if not ours and self.tail is not None:
-            ours = last_eval_row(self.tail.rows) or {}
-        theirs = model_val_metrics(self.current_model) if self.current_model else {}
-        columns = [(info.name, ours),
-                   (self.current_model.name if self.current_model else "none", theirs)]
+            ours = dict(last_eval_row(self.tail.rows) or {})
+            ours["source"] = "metrics.jsonl"
+        current = self.current_model_path()
+        theirs = model_val_metrics(current) if current is not None else {}
+        columns = [(f"{info.name}", ours), (current.name if current else "none", theirs)]
+        if current is not None and current.parent.name == "export":
+            columns[1] = (f"{current.parent.parent.name}/{current.name}", theirs)
         for col, (name, metrics) in enumerate(columns):
             self.compare_table.setItem(0, col, QTableWidgetItem(name))
-            for row, (key, _) in enumerate(COMPARE_KEYS, start=1):
+            step = metrics.get("step")
+            self.compare_table.setItem(1, col, QTableWidgetItem("–" if step is None else
+                                                                str(step)))
+            for row, (key, _) in enumerate(COMPARE_KEYS, start=2):
                 value = metrics.get(key)
                 text = f"{100 * value:.1f}%" if isinstance(value, int | float) else "–"
                 self.compare_table.setItem(row, col, QTableWidgetItem(text))

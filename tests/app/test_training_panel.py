@@ -122,8 +122,9 @@ def test_compare_falls_back_to_metrics_of_the_run(panel, tmp_path):
     panel.refresh()
     panel.select_run(run)
     panel.compare_button.click()
-    assert panel.compare_table.item(1, 0).text() == "55.0%"  # val_cell_acc at step 20
-    assert panel.compare_table.item(2, 0).text() == "10.0%"
+    assert panel.compare_table.item(1, 0).text() == "20"
+    assert panel.compare_table.item(2, 0).text() == "55.0%"  # val_cell_acc at step 20
+    assert panel.compare_table.item(3, 0).text() == "10.0%"
     assert panel.compare_table.item(0, 1).text() == "none"
 
 
@@ -217,7 +218,8 @@ EASY_SOLUTION = (
 
 
 @pytest.mark.slow
-def test_start_watch_stop_resume_export_and_use_a_tiny_run(qtbot, tmp_path, monkeypatch):
+def test_start_watch_stop_resume_export_and_use_a_tiny_run(qtbot, tmp_path, monkeypatch,
+                                                           app_settings):
     """The whole loop through the panel with a real `sudoku-jepa train` process."""
     if not train_available():
         pytest.skip("`sudoku-jepa train` is not available yet")
@@ -271,6 +273,26 @@ def test_start_watch_stop_resume_export_and_use_a_tiny_run(qtbot, tmp_path, monk
         panel.use_button.click()
     model_path = signal.args[0]
     assert model_path == str((run / "export" / "model.onnx").resolve())
+    panel.compare_button.click()
+    assert panel.compare_table.item(1, 0).text() == "24"
+    assert panel.compare_table.item(2, 0).text().endswith("%")
+    assert panel.compare_table.item(0, 1).text() == "it/model.onnx"  # now the current model
+
+    try:
+        from app.main import MainWindow
+    except ImportError:
+        MainWindow = None
+    if MainWindow is not None:  # the app's own Training tab hands the model to the solver
+        window = MainWindow(settings=app_settings, model_path=None, dialogs=False, example=False)
+        qtbot.add_widget(window)
+        tab = window.training_panel
+        assert tab is not None
+        tab.timer.stop()
+        tab.refresh()  # its runs folder is ./runs, the one this test trained into
+        tab.select_run(tab.runs_dir / "it")
+        tab.use_button.click()
+        assert window.model is not None
+        assert str(window.model.path) == model_path
 
     import numpy as np
 
