@@ -95,6 +95,14 @@ def test_generate_with_solutions_and_difficulty(tmp_path):
     assert all(solve(r.puzzle).guesses > 0 for r in records)
 
 
+def test_unwritable_outputs_are_reported(tmp_path, puzzle_file, capsys):
+    missing = tmp_path / "no" / "such" / "dir"
+    assert main(["solve", str(puzzle_file), "--jsonl", str(missing / "o.jsonl")]) == 1
+    assert "cannot write" in capsys.readouterr().err
+    assert main(["generate", "--count", "1", "--out", str(missing / "p.txt")]) == 1
+    assert "cannot write" in capsys.readouterr().err
+
+
 def test_generate_rejects_a_bad_givens_range(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["generate", "--count", "1", "--givens", "30-20", "--out", str(tmp_path / "x")])
