@@ -9,6 +9,7 @@ import pytest
 from model.board import is_valid_solution, parse_grid
 from model.puzzle_io import read_puzzles
 from model.search import solve
+from training import cli
 from training.cli import build_parser, main
 
 PUZZLE = "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79"
@@ -60,14 +61,18 @@ def test_solve_to_stdout_with_limit_one(puzzle_file, capsys):
     assert rows[-1]["status"] == "solved"  # the empty grid: first solution, no uniqueness proof
 
 
-def test_solve_unreadable_file_and_unavailable_modes(tmp_path, puzzle_file, capsys):
+def test_solve_unreadable_file(tmp_path, capsys):
     assert main(["solve", str(tmp_path / "missing.txt")]) == 1
     assert "cannot read puzzle file" in capsys.readouterr().err
-    for mode in ("neural", "verified"):
-        code = main(["solve", str(puzzle_file), "--mode", mode])
-        err = capsys.readouterr().err
-        if code == 2:
-            assert f"--mode {mode} is not available" in err
+
+
+def test_a_mode_whose_parts_are_missing_exits_2_with_a_message(puzzle_file, capsys, monkeypatch):
+    def unavailable(args):
+        raise cli.ModeUnavailableError("no model file")
+
+    monkeypatch.setitem(cli._SOLVER_FACTORIES, "neural", unavailable)
+    assert main(["solve", str(puzzle_file), "--mode", "neural"]) == 2
+    assert "--mode neural is not available: no model file" in capsys.readouterr().err
 
 
 def test_generate_writes_unique_puzzles_reproducibly(tmp_path):
