@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         "export and benchmark models. Run `sudoku-jepa COMMAND --help` for a command's options.",
     )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for add in (_add_solve, _add_generate):
+    for add in (_add_solve, _add_generate, _add_bench):
         add(subparsers)
     return parser
 
@@ -102,11 +102,7 @@ def _cmd_solve(args) -> int:
         return EXIT_UNAVAILABLE
 
     counts: dict[str, int] = {}
-    try:
-        out = open(args.jsonl, "w", encoding="utf-8") if args.jsonl else sys.stdout  # noqa: SIM115
-    except OSError as exc:
-        print(f"sudoku-jepa solve: cannot write {args.jsonl}: {exc.strerror}", file=sys.stderr)
-        return EXIT_FAILED
+    out = open(args.jsonl, "w", encoding="utf-8") if args.jsonl else sys.stdout  # noqa: SIM115
     try:
         with ProgressBar(len(records), "solve", " puzzles", enabled=args.progress) as bar:
             for record in records:
@@ -164,8 +160,30 @@ def _neural_solver(args) -> Callable[[object], dict]:
 
 
 def _verified_solver(args) -> Callable[[object], dict]:
-    """Hook for the verified-solving issue: return `puzzle -> {"solution", "status", ...}`."""
-    raise ModeUnavailableError("verified solving (model/verified.py) is not wired into the CLI yet")
+    """Neural answer checked by the rules; energy-guided exact search when it fails."""
+    from model.board import format_grid
+    from model.verified import VerifiedSettings, solve_verified
+
+    model = _load_bench_model(args.model, provider=None)
+    settings = VerifiedSettings(check_unique=args.limit >= 2)
+
+    def run(puzzle) -> dict:
+        result = solve_verified(model, puzzle, settings)
+        data = result.to_json()
+        fields = {key: data[key] for key in (
+            "status", "by", "source", "shared_with_neural", "nodes_guided", "nodes_plain",
+            "nodes_check", "neural_ms", "search_ms")}
+        fields["nodes"] = result.nodes_guided
+        fields["solution"] = data["grid"] if result.status == "solved" else None
+        if result.status == "multiple":
+            fields["solutions"] = [format_grid(s) for s in result.solutions]
+        if result.status == "invalid":
+            fields["error"] = result.message
+        if data["neural"] is not None:
+            fields["neural"] = data["neural"]
+        return fields
+
+    return run
 
 
 # Each solve mode: a factory `args -> (puzzle -> dict of JSON fields)`; it may raise
@@ -257,13 +275,107 @@ def _cmd_generate(args) -> int:
         sys.stdout.write(body)
         return EXIT_OK
     tmp = args.out.with_name(args.out.name + ".tmp")
-    try:
-        tmp.write_text(body, encoding="utf-8")
-        os.replace(tmp, args.out)
-    except OSError as exc:
-        print(f"sudoku-jepa generate: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
-        return EXIT_FAILED
+    tmp.write_text(body, encoding="utf-8")
+    os.replace(tmp, args.out)
     print(f"wrote {args.count} puzzles to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- bench
+
+
+def _load_bench_model(path: Path | None, provider: str | None):
+    """The model for verified solving and the bench; ModeUnavailableError says what is missing."""
+    from model.runtime import EnergyModel, ModelError
+
+    path = path or Path(__file__).resolve().parents[1] / "assets" / "model.onnx"
+    try:
+        return EnergyModel.load(path, provider=provider)
+    except ModelError as exc:
+        raise ModeUnavailableError(f"{exc} (train one, or pass --model FILE)") from exc
+
+
+def _add_bench(subparsers) -> None:
+    p = subparsers.add_parser(
+        "bench",
+        help="accuracy and speed of neural and verified solving, per puzzle set",
+        description="Run every puzzle of each set through the energy descent and verified mode; "
+        "write a Markdown table and JSON beside it. Accuracy is a rule check of each grid. Sets: "
+        "every file in ../shared/benchmarks/ (or --sets) plus generated easy/medium/hard sets "
+        "with fixed seeds. Evaluation only: nothing is tuned on these sets.",
+    )
+    p.add_argument("--model", type=Path, default=None,
+                   help="ONNX model file (default: assets/model.onnx)")
+    p.add_argument("--sets", type=Path, nargs="+", default=None, metavar="FILE",
+                   help="puzzle files to run (default: every file in ../shared/benchmarks/)")
+    p.add_argument("--generated", type=int, default=500, metavar="N",
+                   help="puzzles in each generated set (easy 36-45 givens, medium 27-35, hard "
+                   "20-30 needing more than singles); 0 = none (default: 500)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of the generated sets (default: the fixed benchmark seed)")
+    p.add_argument("--limit", type=int, default=None, metavar="N",
+                   help="at most N puzzles a set, the first N of each file (default: all)")
+    p.add_argument("--out", type=Path, default=Path("assets/benchmarks.md"), metavar="FILE",
+                   help="Markdown report; JSON goes beside it (default: assets/benchmarks.md)")
+    p.add_argument("--provider", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="onnxruntime provider (default: auto, CUDA when usable)")
+    p.add_argument("--steps", type=int, default=None, help="Langevin steps (default: the model's)")
+    p.add_argument("--chains", type=int, default=None, help="chains (default: the model's)")
+    p.add_argument("--no-unique-check", action="store_true",
+                   help="skip verified mode's uniqueness proof (it is on by default)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar on stderr (default: when stderr is a terminal)")
+    p.set_defaults(handler=_cmd_bench)
+
+
+def _cmd_bench(args) -> int:
+    from dataclasses import replace
+
+    from model.benchmark import (
+        DEFAULT_SEED,
+        format_markdown,
+        generated_sets,
+        load_file_set,
+        run_benchmark,
+        shared_sets,
+        write_report,
+    )
+    from model.board import PuzzleError
+    from model.progress import ProgressBar
+    from model.verified import VerifiedSettings
+
+    try:
+        model = _load_bench_model(args.model, None if args.provider == "auto" else args.provider)
+        if args.sets:
+            sets = [load_file_set(path, args.limit) for path in args.sets]
+        else:
+            sets = shared_sets(args.limit)
+        count = args.generated if args.limit is None else min(args.generated, args.limit)
+        if count > 0:
+            sets += generated_sets(count, DEFAULT_SEED if args.seed is None else args.seed)
+    except (ModeUnavailableError, PuzzleError) as exc:
+        print(f"sudoku-jepa bench: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if not sets:
+        print("sudoku-jepa bench: no puzzle sets (no ../shared/benchmarks/, --generated 0)",
+              file=sys.stderr)
+        return EXIT_FAILED
+    descent = model.default_settings()
+    if args.steps is not None:
+        descent = replace(descent, steps=args.steps)
+    if args.chains is not None:
+        descent = replace(descent, chains=args.chains)
+    settings = VerifiedSettings(descent=descent, check_unique=not args.no_unique_check)
+    total = sum(len(s.puzzles) for s in sets)
+    with ProgressBar(total, "bench", " puzzles", enabled=args.progress) as bar:
+        def progress(done: int, _total: int, name: str) -> None:
+            bar.label = f"bench {name}"
+            bar.update()
+
+        report = run_benchmark(model, sets, settings, progress=progress)
+    md, js = write_report(report, args.out)
+    print(format_markdown(report))
+    print(f"wrote {md} and {js}", file=sys.stderr)
     return EXIT_OK
 
 

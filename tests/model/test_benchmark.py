@@ -155,3 +155,46 @@ def test_tiny_onnx_model_benchmark_matches_rule_check(tiny_onnx_model, tiny_sets
         assert row["best_when_any"] <= 1.0
     md, _ = write_report(report, tmp_path / "bench.md")
     assert "tiny_hard" in md.read_text()
+
+
+def test_bench_command_writes_markdown_and_json(tiny_onnx_model, tiny_sets, tmp_path, capsys):
+    from training.cli import main
+
+    paths, _ = tiny_sets
+    out = tmp_path / "bench.md"
+    code = main(["bench", "--model", str(tiny_onnx_model), "--sets", *map(str, paths),
+                 "--generated", "2", "--limit", "2", "--out", str(out), "--no-progress"])
+    assert code == 0
+    report = json.loads(out.with_suffix(".json").read_text())
+    names = [row["set"] for row in report["sets"]]
+    assert names == ["tiny_easy", "tiny_hard", "generated-easy", "generated-medium",
+                     "generated-hard"]
+    assert all(row["puzzles"] == 2 and row["verified_acc"] == 1.0 for row in report["sets"])
+    assert report["model"]["provider"] and "| tiny_hard | 2 |" in out.read_text()
+    assert "| generated-hard | 2 |" in capsys.readouterr().out
+
+
+def test_solve_verified_command_reports_search_and_statuses(tiny_onnx_model, tmp_path, capsys):
+    from training.cli import main
+
+    made = generate_puzzles(2, givens=(20, 30), difficulty="hard", seed=9)
+    lines = [board.format_grid(g.puzzle) for g in made] + ["." * 81]
+    puzzles = write_set(tmp_path / "p.txt", [])
+    puzzles.write_text("\n".join(lines) + "\n")
+    code = main(["solve", str(puzzles), "--mode", "verified", "--model", str(tiny_onnx_model)])
+    assert code == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    for row, item in zip(rows[:2], made, strict=True):
+        assert row["status"] == "solved" and row["by"] in ("neural", "search")
+        assert row["solution"] == board.format_grid(item.solution)
+        assert row["nodes_plain"] >= 1 and len(row["source"]) == 81
+    assert rows[2]["status"] == "multiple" and len(rows[2]["solutions"]) == 2
+
+
+def test_bench_command_without_model_fails_clearly(tmp_path, capsys):
+    from training.cli import main
+
+    code = main(["bench", "--model", str(tmp_path / "missing.onnx"), "--generated", "1",
+                 "--out", str(tmp_path / "b.md")])
+    assert code == 1
+    assert "missing.onnx" in capsys.readouterr().err
