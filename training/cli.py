@@ -102,7 +102,11 @@ def _cmd_solve(args) -> int:
         return EXIT_UNAVAILABLE
 
     counts: dict[str, int] = {}
-    out = open(args.jsonl, "w", encoding="utf-8") if args.jsonl else sys.stdout  # noqa: SIM115
+    try:
+        out = open(args.jsonl, "w", encoding="utf-8") if args.jsonl else sys.stdout  # noqa: SIM115
+    except OSError as exc:
+        print(f"sudoku-jepa solve: cannot write {args.jsonl}: {exc.strerror}", file=sys.stderr)
+        return EXIT_FAILED
     try:
         with ProgressBar(len(records), "solve", " puzzles", enabled=args.progress) as bar:
             for record in records:
@@ -275,8 +279,12 @@ def _cmd_generate(args) -> int:
         sys.stdout.write(body)
         return EXIT_OK
     tmp = args.out.with_name(args.out.name + ".tmp")
-    tmp.write_text(body, encoding="utf-8")
-    os.replace(tmp, args.out)
+    try:
+        tmp.write_text(body, encoding="utf-8")
+        os.replace(tmp, args.out)
+    except OSError as exc:
+        print(f"sudoku-jepa generate: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
+        return EXIT_FAILED
     print(f"wrote {args.count} puzzles to {args.out}", file=sys.stderr)
     return EXIT_OK
 
