@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     for add in (_add_solve, _add_generate, _add_bench):
         add(subparsers)
+    _add_export(subparsers)
     return parser
 
 
@@ -159,8 +160,29 @@ def _exact_solver(args) -> Callable[[object], dict]:
 
 
 def _neural_solver(args) -> Callable[[object], dict]:
-    """Hook for the runtime issue: return `puzzle -> {"solution", "status", ...}` fields."""
-    raise ModeUnavailableError("the neural solver (model/runtime.py) is not wired into the CLI yet")
+    """The energy descent alone (onnxruntime): solved only when the grid passes the rules."""
+    from model.board import format_grid
+
+    model = _load_bench_model(args.model, provider=None)
+    print(f"neural: {model.path} on {model.provider} ({model.provider_reason or 'default'})",
+          file=sys.stderr)
+
+    def run(puzzle) -> dict:
+        result = model.solve(puzzle)
+        trace = result.energy_trace
+        return {
+            "status": "solved" if result.valid else "unsolved",
+            "solution": format_grid(result.grid) if result.valid else None,
+            "grid": format_grid(result.grid),
+            "energy": round(result.energy, 6),
+            "energy_trace": {"first": round(trace[0], 6), "min": round(min(trace), 6),
+                             "last": round(trace[-1], 6), "steps": result.steps},
+            "initial_valid": result.initial_valid,
+            "any_chain_valid": result.any_chain_valid,
+            "neural_ms": round(result.ms, 3),
+        }
+
+    return run
 
 
 def _verified_solver(args) -> Callable[[object], dict]:
@@ -286,6 +308,43 @@ def _cmd_generate(args) -> int:
         print(f"sudoku-jepa generate: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
         return EXIT_FAILED
     print(f"wrote {args.count} puzzles to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- export
+
+
+def _add_export(subparsers) -> None:
+    p = subparsers.add_parser(
+        "export", help="export a training checkpoint to the ONNX solver file the app runs",
+        description="Write one ONNX file holding the puzzle encoder, the initial latent and one "
+        "Langevin step with the energy gradient computed in the graph, plus metadata (config, "
+        "training data, validation metrics, run name, time, git commit, default settings). "
+        "The file is checked by loading it with the torch-free runtime.")
+    p.add_argument("--checkpoint", type=Path, required=True, metavar="PATH",
+                   help="training checkpoint, e.g. runs/<name>/checkpoints/best.pt")
+    p.add_argument("--out", type=Path, default=Path("model.onnx"), metavar="FILE",
+                   help="ONNX file to write, atomically (default: model.onnx)")
+    p.add_argument("--run-name", default=None,
+                   help="run name stored in the metadata (default: the checkpoint's run folder)")
+    p.set_defaults(handler=_cmd_export)
+
+
+def _cmd_export(args) -> int:
+    from model.export import ExportError, export_checkpoint
+    from model.runtime import EnergyModel, ModelError
+
+    start = time.perf_counter()
+    try:
+        out = export_checkpoint(args.checkpoint, args.out, run_name=args.run_name)
+        loaded = EnergyModel.load(out, provider="cpu")
+    except (ExportError, ModelError, OSError) as exc:
+        print(f"sudoku-jepa export: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    size_kb = out.stat().st_size / 1024
+    print(f"wrote {out} ({size_kb:.0f} KiB) in {time.perf_counter() - start:.1f} s; "
+          f"loads in {loaded.load_ms:.0f} ms; default settings {loaded.default_settings()}",
+          file=sys.stderr)
     return EXIT_OK
 
 
