@@ -35,6 +35,30 @@ PANELS: tuple[tuple[str, list[tuple[str, str, str]], bool], ...] = (
 AXIS_PEN = pg.mkPen(color=(70, 74, 80))
 
 
+class LogAxis(pg.AxisItem):
+    """A log axis that labels only 1, 2 and 5 times a power of ten: pyqtgraph labels every
+    minor tick (0.6 0.7 0.8 0.9...), which piles the labels on top of each other."""
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 (Qt-style override)
+        strings = super().tickStrings(values, scale, spacing)
+        if not self.logMode:
+            return strings
+        keep = []
+        for value, text in zip(values, strings, strict=True):
+            mantissa = 10 ** (value - math.floor(value + 1e-9))
+            keep.append(text if any(abs(mantissa - k) < 1e-3 for k in (1, 2, 5)) else "")
+        return keep
+
+
+def coloured_title(title: str, series: list[tuple[str, str, str]]) -> str:
+    """'Loss  total energy ...' with each name in its curve's colour: a legend that never
+    covers a curve."""
+    if len(series) < 2:
+        return title
+    names = "&nbsp;&nbsp;".join(f"<span style='color:{c}'>{name}</span>" for _, name, c in series)
+    return f"{title}&nbsp;&nbsp;&nbsp;{names}"
+
+
 class RunPlots(QWidget):
     """Four plots in a 2x2 grid sharing the step axis."""
 
@@ -53,19 +77,19 @@ class RunPlots(QWidget):
         self.xs: dict[str, list[float]] = {}
         self.ys: dict[str, list[float]] = {}
         for index, (title, series, log_y) in enumerate(PANELS):
-            plot = pg.PlotWidget()
+            plot = pg.PlotWidget(axisItems={"left": LogAxis("left")} if log_y else None)
             plot.setBackground((251, 250, 246))
-            plot.setTitle(title, color=(40, 40, 40), size="10pt")
+            plot.setTitle(coloured_title(title, series), color=(40, 40, 40), size="9pt")
             plot.showGrid(x=True, y=True, alpha=0.15)
             plot.setMenuEnabled(False)
             plot.setLabel("bottom", "step")
             for name in ("left", "bottom"):
                 plot.getAxis(name).setPen(AXIS_PEN)
                 plot.getAxis(name).setTextPen(AXIS_PEN)
-            if len(series) > 1:
-                plot.addLegend(offset=(-5, 5), labelTextSize="8pt", labelTextColor=(50, 50, 50))
             if log_y:
                 plot.setLogMode(y=True)
+            if title.startswith("Validation"):
+                plot.setYRange(0, 1, padding=0.02)
             if self.plots:
                 plot.setXLink(self.plots[0])
             for key, name, colour in series:

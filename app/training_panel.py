@@ -71,6 +71,9 @@ class TrainingPanel(QWidget):
         self.runs_dir = Path(runs_dir)
         self.processes: dict[Path, QProcess] = {}  # run dir -> trainer started by this panel
         self.launch_logs: dict[Path, Path] = {}  # run dir -> the trainer's stdout/stderr file
+        # run dir -> (text, is_error, label it was said under): a note about an action on the run
+        # ("Stopping…") lasts until the run's state label changes; label None keeps it.
+        self.notes: dict[Path, tuple[str, bool, str | None]] = {}
         self.runs: list[RunInfo] = []
         self.selected: Path | None = None
         self.selected_info: RunInfo | None = None
@@ -196,9 +199,10 @@ class TrainingPanel(QWidget):
             try:
                 stop_pid(info.pid)
             except OSError as exc:
-                self._show_message(f"Could not stop process {info.pid}: {exc}", error=True)
+                self._note(self.selected, f"Could not stop process {info.pid}: {exc}", error=True)
                 return
-        self._show_message("Stopping: the trainer finishes its step and saves a checkpoint…")
+        self._note(self.selected, "Stopping: the trainer finishes its step, saves a checkpoint "
+                   "and exits…", until_change=True)
 
     def shutdown(self, timeout_ms: int = 15000) -> None:
         """Stop the runs this panel started, gracefully, before the app exits."""
@@ -228,23 +232,20 @@ class TrainingPanel(QWidget):
         self.processes[run_dir] = process
         self.launch_logs[run_dir] = launch_log
         process.start(program, prefix + args + ["--quiet"])  # the panel shows progress itself
+        self._note(run_dir, f"Started: sudoku-jepa {' '.join(args)}", until_change=True)
         self.select_run(run_dir)
-        self._show_message(f"Started: sudoku-jepa {' '.join(args)}")
         return process
 
     def _process_finished(self, run_dir: Path, exit_code: int) -> None:
-        if exit_code != 0 and run_dir == self.selected:
-            info = read_run(run_dir) if run_dir.exists() else None
-            if info is None or info.state not in ("failed",):
-                self._show_message(
-                    f"The trainer exited with code {exit_code}:\n" + self._launch_output(run_dir),
-                    error=True,
-                )
+        if exit_code != 0:
+            self._note(run_dir, f"The trainer exited with code {exit_code}:\n"
+                       + self._launch_output(run_dir), error=True)
         self.refresh()
 
     def _process_error(self, run_dir: Path, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:
-            self._show_message(f"The trainer failed to start: {trainer_command()[0]}", error=True)
+            self._note(run_dir, f"The trainer failed to start: {trainer_command()[0]}", error=True)
+            self.refresh()
 
     def _launch_output(self, run_dir: Path, lines: int = 15) -> str:
         path = self.launch_logs.get(run_dir)
@@ -313,7 +314,6 @@ class TrainingPanel(QWidget):
         self.plots.clear()
         self.log_view.clear()
         self.compare_table.clearContents()
-        self.message.setVisible(False)
         for row, info in enumerate(self.runs):
             if info.path == run_dir:
                 self.table.selectRow(row)
@@ -359,9 +359,11 @@ class TrainingPanel(QWidget):
         self.selected_info = info
         if info is None:
             self.title.setText(f"{run_dir.name} — starting…")
+            self.progress_bar.setValue(0)
+            self.progress_bar.setFormat("")
             self._set_buttons(None)
+            self._show_messages(run_dir, None)
             return
-        rows_before = len(self.tail.rows) if self.tail else 0
         new_rows = self.tail.read_new() if self.tail else []
         if self.tail is not None and self.tail.reset:
             self.plots.clear()
@@ -370,7 +372,8 @@ class TrainingPanel(QWidget):
             self.plots.append(new_rows)
         rows = self.tail.rows if self.tail else []
         fraction, eta = progress(info, rows)
-        self.title.setText(f"{info.name} — {info.label}")
+        starting = info.state == "incomplete" and self._owned_running(run_dir)
+        self.title.setText(f"{info.name} — {'starting…' if starting else info.label}")
         self.progress_bar.setValue(int(round(1000 * (fraction or 0.0))))
         step = rows[-1].get("step") if rows else info.step
         text = f"step {step if step is not None else '–'}"
@@ -385,14 +388,7 @@ class TrainingPanel(QWidget):
         if log != self.log_view.toPlainText():
             self.log_view.setPlainText(log)
             self.log_view.verticalScrollBar().setValue(self.log_view.verticalScrollBar().maximum())
-        if info.state == "failed":
-            reason = info.message or ""
-            last = log_tail(run_dir / "train.log", 12) or self._launch_output(run_dir)
-            self._show_message(f"Run failed. {reason}\n{last}".strip(), error=True)
-        elif info.state == "incomplete" or info.reason:
-            self._show_message(f"{info.label}", error=info.state == "incomplete")
-        elif rows_before == 0 and new_rows and not self._owned_running(run_dir):
-            self.message.setVisible(False)
+        self._show_messages(run_dir, info)
         self._set_buttons(info)
 
     def _set_buttons(self, info: RunInfo | None) -> None:
@@ -416,8 +412,44 @@ class TrainingPanel(QWidget):
                 self.form.out_dir.setText(folder)
             self.refresh()
 
-    def _show_message(self, text: str, error: bool = False) -> None:
-        self.message.setText(text)
+    def _note(self, run_dir: Path | None, text: str, error: bool = False,
+              until_change: bool = False) -> None:
+        if run_dir is None:
+            return
+        label = None
+        if until_change:
+            info = read_run(run_dir) if run_dir.exists() else None
+            label = info.label if info is not None else ""
+        self.notes[run_dir] = (text, error, label)
+        if run_dir == self.selected:
+            self._show_messages(run_dir, self.selected_info)
+
+    def _status_message(self, run_dir: Path, info: RunInfo | None) -> tuple[str, bool]:
+        """What the run's own files say needs attention: a failure, a broken folder."""
+        if info is None or (info.state == "incomplete" and self._owned_running(run_dir)):
+            return "", False  # still starting
+        if info.state == "failed":
+            last = log_tail(run_dir / "train.log", 12) or self._launch_output(run_dir)
+            return f"Run failed. {info.message}\n{last}".strip(), True
+        if info.state == "incomplete":
+            return f"Incomplete run folder: {info.reason}", True
+        if info.reason == "process gone":
+            return ("The trainer process is gone without saying it stopped (killed or crashed); "
+                    "Resume continues from its latest checkpoint."), False
+        if info.reason:
+            return f"{info.label}: it cannot be resumed.", False
+        return "", False
+
+    def _show_messages(self, run_dir: Path, info: RunInfo | None) -> None:
+        note = self.notes.get(run_dir)
+        label = info.label if info is not None else ""
+        if note is not None and note[2] is not None and note[2] != label:
+            del self.notes[run_dir]  # the state moved on: "Stopping…" is over
+            note = None
+        status, status_error = self._status_message(run_dir, info)
+        texts = [t for t in (note[0] if note else "", status) if t]
+        error = status_error or (note is not None and note[1])
+        self.message.setText("\n".join(texts))
         self.message.setStyleSheet("color: #c0392b;" if error else "color: #444;")
-        self.message.setVisible(bool(text))
+        self.message.setVisible(bool(texts))
 

@@ -206,6 +206,33 @@ def wait_for(qtbot, condition, timeout_s: float, what: str) -> None:
         qtbot.wait(200)
 
 
+def test_resume_of_a_corrupt_checkpoint_shows_the_trainers_error(panel, qtbot, tmp_path):
+    """A real `sudoku-jepa train --resume` that fails: its exit code and words reach the panel."""
+    if not train_available():
+        pytest.skip("`sudoku-jepa train` is not available yet")
+    run = make_run(tmp_path / "runs", "damaged", state("stopped", step=10))  # latest.pt = b"x"
+    panel.refresh()
+    panel.select_run(run)
+    assert panel.resume_button.isEnabled()
+    panel.resume_button.click()
+    assert "Started: sudoku-jepa train --resume" in panel.message.text()
+    process = panel.processes[run]
+    assert process.waitForFinished(60_000)
+    qtbot.wait(50)  # deliver the finished signal
+    assert process.exitCode() == 1
+    text = panel.message.text()
+    assert "exited with code 1" in text and "checkpoint" in text, text
+    assert panel.selected_info.label == "stopped"  # the folder is untouched
+
+
+def test_process_gone_explains_itself(panel, tmp_path):
+    run = make_run(tmp_path / "runs", "gone", state("running", pid=999_999_9))
+    panel.refresh()
+    panel.select_run(run)
+    assert "process is gone" in panel.message.text()
+    assert panel.resume_button.isEnabled() and not panel.stop_button.isEnabled()
+
+
 def train_available() -> bool:
     from training.cli import build_parser
 
