@@ -10,7 +10,18 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QPolygonF,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.board_model import SOURCE_SEARCH, BoardState
@@ -27,6 +38,8 @@ COLOR_HEAT = QColor(31, 95, 191)
 COLOR_CONFLICT_FILL = QColor("#ffd3d0")
 COLOR_CONFLICT_TEXT = QColor("#c0221b")
 COLOR_SELECTED = QColor("#bcd6fb")
+COLOR_SELECTED_DIM = QColor("#d3e3fb")
+COLOR_HEAT_LABEL = QColor(40, 44, 52, 150)
 COLOR_PEER = QColor("#e9f0fa")
 COLOR_CHANGED = QColor("#f08c00")
 COLOR_THIN_LINE = QColor("#a7a9ad")
@@ -67,6 +80,7 @@ class BoardView(QWidget):
         self._selected = 40
         self._locked = False
         self._view_mode = VIEW_PROBABILITIES
+        self._label_cache: tuple[tuple[float, float], QPixmap] | None = None
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(288, 288)
@@ -116,8 +130,15 @@ class BoardView(QWidget):
 
     # --- what each cell shows ---------------------------------------------------------------
     def cell_content(self, cell: int) -> CellContent:
+        return self._content(cell, self._state.conflicts())
+
+    def cell_contents(self) -> list[CellContent]:
+        """All 81 cells, computing the puzzle's conflicts once."""
+        puzzle_conflicts = self._state.conflicts()
+        return [self._content(cell, puzzle_conflicts) for cell in range(81)]
+
+    def _content(self, cell: int, puzzle_conflicts: np.ndarray) -> CellContent:
         state = self._state
-        puzzle_conflicts = state.conflicts()
         if state.is_given(cell):
             return CellContent(
                 "given", state.digit(cell), conflict=bool(puzzle_conflicts[cell])
@@ -204,92 +225,108 @@ class BoardView(QWidget):
         return False
 
     # --- painting ---------------------------------------------------------------------------
+    def _fonts(self, size: float) -> tuple[QFont, QFont]:
+        given = QFont(self.font())
+        given.setPixelSize(max(8, int(size * 0.62)))
+        given.setBold(True)
+        digit = QFont(self.font())
+        digit.setPixelSize(max(8, int(size * 0.58)))
+        return given, digit
+
+    def _heat_labels(self, size: float) -> QPixmap:
+        """The small digits 1-9 of a heatmap cell, drawn once per cell size (one blit per cell
+        instead of nine text draws keeps a repaint cheap while the descent streams)."""
+        ratio = self.devicePixelRatioF()
+        key = (round(size, 2), ratio)
+        if self._label_cache is not None and self._label_cache[0] == key:
+            return self._label_cache[1]
+        pixmap = QPixmap(max(1, int(size * ratio)), max(1, int(size * ratio)))
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        inner, sub = _heat_geometry(QRectF(0, 0, size, size))
+        font = QFont(self.font())
+        font.setPixelSize(max(6, int(sub * 0.72)))
+        painter.setFont(font)
+        painter.setPen(COLOR_HEAT_LABEL)
+        if sub >= 7:
+            for k in range(9):
+                r, c = divmod(k, 3)
+                sub_rect = QRectF(inner.left() + c * sub, inner.top() + r * sub, sub, sub)
+                painter.drawText(sub_rect, Qt.AlignmentFlag.AlignCenter, str(k + 1))
+        painter.end()
+        self._label_cache = (key, pixmap)
+        return pixmap
+
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt API)
         painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         board_rect = self._board_rect()
         size = board_rect.width() / 9.0
         painter.fillRect(board_rect, COLOR_BACKGROUND)
+        given_font, digit_font = self._fonts(size)
+        labels = self._heat_labels(size)
+        probs = None if self._state.overlay is None else self._state.overlay.probs
 
         sel_row, sel_col = divmod(self._selected, 9)
         sel_box = (sel_row // 3, sel_col // 3)
-        contents = [self.cell_content(cell) for cell in range(81)]
-        for cell in range(81):
+        for cell, content in enumerate(self.cell_contents()):
             row, col = divmod(cell, 9)
             rect = self.cell_rect(cell)
-            content = contents[cell]
             if content.conflict:
                 painter.fillRect(rect, COLOR_CONFLICT_FILL)
-            elif cell == self._selected and self.hasFocus():
-                painter.fillRect(rect, COLOR_SELECTED)
             elif cell == self._selected:
-                painter.fillRect(rect, COLOR_SELECTED.lighter(110))
+                painter.fillRect(rect, COLOR_SELECTED if self.hasFocus() else COLOR_SELECTED_DIM)
             elif row == sel_row or col == sel_col or (row // 3, col // 3) == sel_box:
                 painter.fillRect(rect, COLOR_PEER)
-            self._paint_cell(painter, rect, cell, content)
+            if content.kind == "given":
+                painter.setFont(given_font)
+                painter.setPen(COLOR_CONFLICT_TEXT if content.conflict else COLOR_GIVEN)
+                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(content.digit))
+            elif content.kind == "digit":
+                painter.setFont(digit_font)
+                color = QColor(COLOR_SEARCH if content.source == "search" else COLOR_NEURAL)
+                if content.conflict:
+                    color = QColor(COLOR_CONFLICT_TEXT)
+                color.setAlphaF(0.35 + 0.65 * min(1.0, max(0.0, content.confidence)))
+                painter.setPen(color)
+                painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(content.digit))
+            elif content.kind == "heatmap":
+                self._paint_heatmap(painter, rect, probs[cell], labels)
+            if content.changed:
+                mark = size * 0.18
+                corner = rect.topRight()
+                triangle = QPolygonF([corner, QPointF(corner.x() - mark, corner.y()),
+                                      QPointF(corner.x(), corner.y() + mark)])
+                path = QPainterPath()
+                path.addPolygon(triangle)
+                painter.fillPath(path, COLOR_CHANGED)
 
         self._paint_grid_lines(painter, board_rect, size)
         painter.end()
 
-    def _paint_cell(self, painter: QPainter, rect: QRectF, cell: int, content: CellContent) -> None:
-        size = rect.width()
-        if content.kind == "given":
-            font = QFont(self.font())
-            font.setPixelSize(max(8, int(size * 0.62)))
-            font.setBold(True)
-            painter.setFont(font)
-            painter.setPen(COLOR_CONFLICT_TEXT if content.conflict else COLOR_GIVEN)
-            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(content.digit))
-        elif content.kind == "digit":
-            font = QFont(self.font())
-            font.setPixelSize(max(8, int(size * 0.58)))
-            painter.setFont(font)
-            color = QColor(COLOR_SEARCH if content.source == "search" else COLOR_NEURAL)
-            if content.conflict:
-                color = QColor(COLOR_CONFLICT_TEXT)
-            color.setAlphaF(0.35 + 0.65 * min(1.0, max(0.0, content.confidence)))
-            painter.setPen(color)
-            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(content.digit))
-        elif content.kind == "heatmap":
-            self._paint_heatmap(painter, rect, self._state.overlay.probs[cell])
-        if content.changed:
-            mark = size * 0.16
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(COLOR_CHANGED)
-            corner = rect.topRight()
-            left = QPointF(corner.x() - mark, corner.y())
-            below = QPointF(corner.x(), corner.y() + mark)
-            painter.drawPolygon([corner, left, below])
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-
-    def _paint_heatmap(self, painter: QPainter, rect: QRectF, probs: np.ndarray) -> None:
+    def _paint_heatmap(self, painter: QPainter, rect: QRectF, probs: np.ndarray,
+                       labels: QPixmap) -> None:
         """The 9 digit probabilities as a 3x3 grid: digit d at row (d-1)//3, column (d-1)%3."""
-        pad = rect.width() * 0.07
-        inner = rect.adjusted(pad, pad, -pad, -pad)
-        sub = inner.width() / 3.0
-        font = QFont(self.font())
-        font.setPixelSize(max(6, int(sub * 0.72)))
-        painter.setFont(font)
-        painter.setPen(Qt.PenStyle.NoPen)
+        inner, sub = _heat_geometry(rect)
         for k in range(9):
-            r, c = divmod(k, 3)
-            sub_rect = QRectF(inner.left() + c * sub, inner.top() + r * sub, sub, sub)
             p = float(probs[k])
+            if p < 0.01:
+                continue
+            r, c = divmod(k, 3)
             fill = QColor(COLOR_HEAT)
-            fill.setAlphaF(min(1.0, p ** 0.75) * 0.85)
-            painter.fillRect(sub_rect.adjusted(0.5, 0.5, -0.5, -0.5), fill)
-            if sub >= 7:
-                text = QColor("#ffffff") if p > 0.5 else QColor(60, 64, 70, int(70 + 150 * p))
-                painter.setPen(text)
-                painter.drawText(sub_rect, Qt.AlignmentFlag.AlignCenter, str(k + 1))
-                painter.setPen(Qt.PenStyle.NoPen)
+            fill.setAlphaF(min(1.0, p**0.75) * 0.85)
+            painter.fillRect(
+                QRectF(inner.left() + c * sub + 0.5, inner.top() + r * sub + 0.5, sub - 1, sub - 1),
+                fill,
+            )
+        painter.drawPixmap(rect.topLeft(), labels)
 
     def _paint_grid_lines(self, painter: QPainter, board_rect: QRectF, size: float) -> None:
         thin = QPen(COLOR_THIN_LINE, 1.0)
-        thick = QPen(COLOR_BOX_LINE, max(2.0, size * 0.06))
+        thick = QPen(COLOR_BOX_LINE, max(2.0, round(size * 0.06)))
         thick.setCapStyle(Qt.PenCapStyle.SquareCap)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         for pen, indices in ((thin, (1, 2, 4, 5, 7, 8)), (thick, (0, 3, 6, 9))):
             painter.setPen(pen)
             for i in indices:
@@ -300,4 +337,10 @@ class BoardView(QWidget):
         if self.hasFocus():
             painter.setPen(QPen(COLOR_NEURAL, 2.0))
             painter.drawRect(self.cell_rect(self._selected).adjusted(1.5, 1.5, -1.5, -1.5))
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+
+
+def _heat_geometry(rect: QRectF) -> tuple[QRectF, float]:
+    """The heatmap's inner square in a cell and its sub-cell size."""
+    pad = rect.width() * 0.07
+    inner = rect.adjusted(pad, pad, -pad, -pad)
+    return inner, inner.width() / 3.0

@@ -1,7 +1,8 @@
 """Live plot of the descent: energy per chain (faint), the best chain (bold), and rule violations.
 
 Two stacked pyqtgraph plots share the step axis, so the energy falling and the conflicts
-disappearing can be read against each other.
+disappearing can be read against each other. No grid lines: they doubled the cost of a repaint
+(~8 -> ~18 ms on a busy 2-core machine) while the descent streams.
 """
 
 from __future__ import annotations
@@ -34,13 +35,11 @@ class EnergyPlot(QWidget):
 
         self.energy_plot = self._canvas.addPlot(row=0, col=0)
         self.energy_plot.setLabel("left", "energy")
-        self.energy_plot.showGrid(x=True, y=True, alpha=0.15)
         self.energy_plot.setMenuEnabled(False)
         self.energy_plot.addLegend(offset=(-10, 10), labelTextColor=(50, 50, 50))
         self.violation_plot = self._canvas.addPlot(row=1, col=0)
         self.violation_plot.setLabel("left", "conflicts")
         self.violation_plot.setLabel("bottom", "step")
-        self.violation_plot.showGrid(x=True, y=True, alpha=0.15)
         self.violation_plot.setMenuEnabled(False)
         self.violation_plot.setXLink(self.energy_plot)
         self._canvas.ci.layout.setRowStretchFactor(0, 3)

@@ -21,11 +21,16 @@ def _figures(steps: int, ms: float, energy: float | None) -> str:
 
 def describe_outcome(outcome, puzzle: np.ndarray):
     """(html text, colour, grid to show or None, probs or None, source codes or None)."""
-    last = outcome.last
-    energy = float(last.best_energy) if last is not None else None
+    last, neural = outcome.last, outcome.neural
+    if neural is not None:  # the lowest-energy state of the run
+        energy, neural_grid, probs = float(neural.energy), neural.grid, neural.probs
+    elif last is not None:
+        energy, neural_grid, probs = float(last.best_energy), last.grid, last.probs
+    else:
+        energy, neural_grid, probs = None, None, None
+    if neural_grid is not None:
+        neural_grid = np.asarray(neural_grid, dtype=np.int8)
     figures = _figures(outcome.steps, outcome.compute_ms, energy)
-    neural_grid = None if last is None else np.asarray(last.grid, dtype=np.int8)
-    probs = None if last is None else last.probs
     neural_conflicts = 0 if neural_grid is None else int(board.conflicts(neural_grid).sum())
     if outcome.stopped:
         return f"Stopped after {figures}", GREY, neural_grid, probs, None

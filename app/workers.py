@@ -46,22 +46,22 @@ def verified_available() -> bool:
 
 
 def _neural_result(puzzle: np.ndarray, steps: list, ms: float):
-    """A NeuralResult from the animated steps (model.verified's helper when present)."""
-    if _verified is not None and hasattr(_verified, "neural_result_from_steps"):
-        return _verified.neural_result_from_steps(puzzle, steps, ms)
+    """The NeuralResult of an animated descent, chosen as `EnergyModel.solve` chooses: the
+    lowest-energy step of the trace wins (not necessarily the last one shown)."""
     from model.runtime import NeuralResult
 
-    last = steps[-1]
+    winner = min(steps, key=lambda s: s.best_energy)
+    grids_valid = [board.is_valid_solution(s.grid, puzzle) for s in steps]
     return NeuralResult(
-        grid=last.grid.copy(),
-        probs=last.probs.copy(),
-        valid=board.is_valid_solution(last.grid, puzzle),
-        energy=float(last.best_energy),
+        grid=np.asarray(winner.grid, dtype=np.int8).copy(),
+        probs=np.asarray(winner.probs, dtype=np.float32).copy(),
+        valid=board.is_valid_solution(winner.grid, puzzle),
+        energy=float(winner.best_energy),
         energy_trace=[float(s.best_energy) for s in steps],
-        steps=int(last.step),
-        ms=ms,
-        any_chain_valid=False,
-        initial_valid=board.is_valid_solution(steps[0].grid, puzzle),
+        steps=int(steps[-1].step),
+        ms=float(ms),
+        any_chain_valid=any(grids_valid),  # only the best chain of each step is visible here
+        initial_valid=grids_valid[0],
     )
 
 

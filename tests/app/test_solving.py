@@ -1,0 +1,147 @@
+"""Solving in the window: streamed steps, the probability view, the plot, the verdict, threads."""
+
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QThread, QTimer
+
+from app import puzzle_library
+from app.main import MainWindow
+from app.solver_panel import MAX_SPEED
+from model import board
+
+
+def easy_puzzle() -> np.ndarray:
+    return puzzle_library.load_library()[0].puzzle
+
+
+def solver_window(qtbot, settings, model_path, speed=MAX_SPEED, exact=True) -> MainWindow:
+    window = MainWindow(settings=settings, model_path=model_path, dialogs=False, example=False)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.load_puzzle(easy_puzzle(), "test")
+    window.panel.speed_slider.setValue(speed)
+    window.panel.exact_finish.setChecked(exact)
+    return window
+
+
+def run_to_end(qtbot, window, timeout=60000):
+    with qtbot.waitSignal(window.solver.run_finished, timeout=timeout) as finished:
+        window.solver.solve()
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=timeout)
+    return finished.args[0]
+
+
+def test_solve_streams_steps_updates_views_and_ends_valid(qtbot, app_settings, tiny_onnx_model):
+    window = solver_window(qtbot, app_settings, tiny_onnx_model)
+    puzzle = window.state.puzzle
+    shown = []
+    window.solver.step_shown.connect(shown.append)
+    outcome = run_to_end(qtbot, window)
+    steps = window.panel.steps.value()
+    assert [s.step for s in shown] == list(range(steps + 1))
+    assert window.plot.point_count() == steps + 1
+    assert len(window.plot.best_energies()) == steps + 1
+    assert outcome.neural is not None and outcome.verified is not None
+    overlay = window.state.overlay
+    assert overlay.final
+    assert board.is_valid_solution(overlay.grid, puzzle)  # neural, else the exact finish
+    assert "Solved" in window.verdict.text()
+    assert "finished by" in window.verdict.text() and "nodes" in window.verdict.text()
+    assert not window.board.locked
+
+
+def test_step_mode_shows_probabilities_and_locks_givens(qtbot, app_settings, tiny_onnx_model):
+    window = solver_window(qtbot, app_settings, tiny_onnx_model)
+    with qtbot.waitSignal(window.solver.step_shown, timeout=30000):
+        window.solver.step()
+    overlay = window.state.overlay
+    assert overlay is not None and overlay.probs.shape == (81, 9)
+    blank = int(np.flatnonzero(window.state.puzzle == 0)[0])
+    assert window.board.cell_content(blank).kind in ("heatmap", "digit")
+    assert window.panel.solve_button.text() == "Continue"
+    assert window.board.locked and not window.board.enter_digit(5)
+    with qtbot.waitSignal(window.solver.step_shown, timeout=30000):
+        window.solver.step()
+    assert window.plot.point_count() == 2
+    window._reset()
+    assert not window.is_busy() and window.state.overlay is None
+    assert not window.board.locked and window.plot.point_count() == 0
+
+
+def test_without_exact_finish_the_verdict_counts_conflicts(qtbot, app_settings, tiny_onnx_model):
+    window = solver_window(qtbot, app_settings, tiny_onnx_model, exact=False)
+    outcome = run_to_end(qtbot, window)
+    assert outcome.verified is None
+    grid = window.state.overlay.grid
+    if board.is_valid_solution(grid, window.state.puzzle):
+        assert "Solved" in window.verdict.text()
+    else:
+        count = int(board.conflicts(grid).sum())
+        assert f"Not solved</b>: {count} conflicting cells" in window.verdict.text()
+    assert "final energy" in window.verdict.text() and " ms" in window.verdict.text()
+
+
+def test_without_a_model_exact_search_solves(qtbot, app_settings):
+    window = solver_window(qtbot, app_settings, None)
+    result = run_to_end(qtbot, window)
+    assert result.status == "solved"
+    assert board.is_valid_solution(window.state.overlay.grid, window.state.puzzle)
+    assert "exact search alone" in window.verdict.text()
+
+
+def test_gui_thread_keeps_serving_events_during_a_solve(qtbot, app_settings, tiny_onnx_model):
+    window = solver_window(qtbot, app_settings, tiny_onnx_model)
+    run_to_end(qtbot, window)  # warm-up: first-run costs (session arenas, numba caches)
+    window.panel.steps.setValue(60)
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    run_to_end(qtbot, window)
+    timer.stop()
+    gaps = np.diff(ticks) * 1000.0
+    assert len(gaps) > 5
+    print(f"longest gap between 10 ms ticks during a solve: {gaps.max():.1f} ms ({len(gaps)})")
+    assert gaps.max() < 100.0, f"longest gap between 10 ms ticks: {gaps.max():.0f} ms"
+
+
+def test_closing_the_window_stops_the_worker(qtbot, app_settings, tiny_onnx_model):
+    window = solver_window(qtbot, app_settings, tiny_onnx_model, speed=2)
+    with qtbot.waitSignal(window.solver.step_shown, timeout=30000):
+        window.solver.solve()
+    thread: QThread = window.solver._job.thread
+    assert thread.isRunning()
+    started = time.perf_counter()
+    window.close()
+    assert not thread.isRunning()
+    assert time.perf_counter() - started < 2.0
+    assert not window.is_busy()
+
+
+def test_shipped_model_solves_an_easy_puzzle(qtbot, app_settings, shipped_model):
+    window = solver_window(qtbot, app_settings, shipped_model, exact=False)
+    window._apply_model_defaults()
+    outcome = run_to_end(qtbot, window)
+    assert board.is_valid_solution(outcome.neural.grid, window.state.puzzle), window.verdict.text()
+    assert "Solved" in window.verdict.text()
+
+
+@pytest.mark.parametrize("stale", ["reset", "new-run"])
+def test_a_reset_run_cannot_touch_the_board(qtbot, app_settings, tiny_onnx_model, stale):
+    window = solver_window(qtbot, app_settings, tiny_onnx_model, speed=5)
+    with qtbot.waitSignal(window.solver.step_shown, timeout=30000):
+        window.solver.solve()
+    window._reset()
+    if stale == "new-run":
+        window.panel.speed_slider.setValue(MAX_SPEED)
+        run_to_end(qtbot, window)
+        final = window.state.overlay.grid.copy()
+        qtbot.wait(300)
+        assert np.array_equal(window.state.overlay.grid, final)
+    else:
+        qtbot.wait(500)
+        assert window.state.overlay is None and window.plot.point_count() == 0
