@@ -33,6 +33,7 @@ class VerifiedSettings:
     guided: bool = True  # order the search by the model's probs (False = plain ordering)
     check_unique: bool = True  # prove uniqueness (search limit=2 seeded by the answer)
     compare_plain: bool = True  # also count the nodes plain ordering needs (for reports)
+    early_stop: bool = True  # end the descent at the first step whose grid passes the rules
 
 
 @dataclass
@@ -100,7 +101,16 @@ def solve_verified(
     neural = None
     neural_ms = 0.0
     if model is not None:
-        neural = model.solve(puzzle, settings.descent)
+        if settings.early_stop:
+            steps = []
+            for step in model.descend(puzzle, settings.descent):
+                steps.append(step)
+                if board.is_valid_solution(step.grid, puzzle):
+                    break  # any valid grid is a solution; the uniqueness proof follows
+            ms = (time.perf_counter() - start) * 1000.0
+            neural = neural_result_from_steps(puzzle, steps, ms)
+        else:
+            neural = model.solve(puzzle, settings.descent)
         neural_ms = (time.perf_counter() - start) * 1000.0
     result = finish_from_neural(puzzle, neural, settings)
     result.neural_ms = neural_ms
@@ -168,25 +178,35 @@ def finish_from_neural(
 
 
 def neural_result_from_steps(puzzle, steps: list[DescentStep], ms: float) -> NeuralResult:
-    """A NeuralResult from an animated descent's steps (the app collects them from descend())."""
+    """A NeuralResult from a descent's steps (the app collects them from descend()).
+
+    The winner is the first step whose grid passes the rules, else the lowest-energy step (as
+    `EnergyModel.solve` picks). Only the best chain is visible in steps, so `any_chain_valid`
+    means "some step's best chain was valid".
+    """
     from model.runtime import NeuralResult  # lazy: keeps this module importable without the runtime
 
     if not steps:
         raise ValueError("neural_result_from_steps: no descent steps")
     puzzle = _as_puzzle(puzzle)
-    last, first = steps[-1], steps[0]
-    grid = np.asarray(last.grid, dtype=np.int8)
+    valid = [board.is_valid_solution(np.asarray(s.grid, dtype=np.int8), puzzle) for s in steps]
+    first_valid = valid.index(True) if any(valid) else None
+    winner = steps[first_valid] if first_valid is not None else min(steps, key=_energy)
     return NeuralResult(
-        grid=grid,
-        probs=np.asarray(last.probs, dtype=np.float32),
-        valid=board.is_valid_solution(grid, puzzle),
-        energy=float(last.best_energy),
+        grid=np.asarray(winner.grid, dtype=np.int8),
+        probs=np.asarray(winner.probs, dtype=np.float32),
+        valid=any(valid),
+        energy=float(winner.best_energy),
         energy_trace=[float(s.best_energy) for s in steps],
-        steps=int(last.step),
+        steps=int(steps[-1].step),
         ms=float(ms),
-        any_chain_valid=board.is_valid_solution(grid, puzzle),  # only the best chain is visible
-        initial_valid=board.is_valid_solution(np.asarray(first.grid, dtype=np.int8), puzzle),
+        any_chain_valid=any(valid),
+        initial_valid=valid[0],
     )
+
+
+def _energy(step: DescentStep) -> float:
+    return step.best_energy
 
 
 def _finish(puzzle, neural, settings, start, neural_ms, *, status, answer, by, nodes_guided,

@@ -390,6 +390,9 @@ def _add_bench(subparsers) -> None:
     p.add_argument("--chains", type=int, default=None, help="chains (default: the model's)")
     p.add_argument("--no-unique-check", action="store_true",
                    help="skip verified mode's uniqueness proof (it is on by default)")
+    p.add_argument("--no-early-stop", action="store_true",
+                   help="verified mode runs the full descent instead of stopping at the first "
+                   "valid grid (early stop is on by default)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar on stderr (default: when stderr is a terminal)")
     p.set_defaults(handler=_cmd_bench)
@@ -432,7 +435,8 @@ def _cmd_bench(args) -> int:
         descent = replace(descent, steps=args.steps)
     if args.chains is not None:
         descent = replace(descent, chains=args.chains)
-    settings = VerifiedSettings(descent=descent, check_unique=not args.no_unique_check)
+    settings = VerifiedSettings(descent=descent, check_unique=not args.no_unique_check,
+                                early_stop=not args.no_early_stop)
     total = sum(len(s.puzzles) for s in sets)
     with ProgressBar(total, "bench", " puzzles", enabled=args.progress) as bar:
         def progress(done: int, _total: int, name: str) -> None:

@@ -18,6 +18,7 @@ from model.benchmark import (
     write_report,
 )
 from model.generator import generate_puzzles
+from model.verified import VerifiedSettings
 
 
 def grid_of(text: str) -> np.ndarray:
@@ -107,7 +108,7 @@ def test_scripted_model_figures_match_an_independent_rule_check(tiny_sets, tmp_p
     model_file.write_bytes(b"not really a model")
     model = ScriptedModel(model_file, solutions)
     sets = [load_file_set(p) for p in paths]
-    report = run_benchmark(model, sets, keep_grids=True)
+    report = run_benchmark(model, sets, VerifiedSettings(early_stop=False), keep_grids=True)
 
     assert len(report["model"]["sha256"]) == 64 and report["machine"]["cores"] >= 1
     for row in report["sets"]:

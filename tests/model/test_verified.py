@@ -230,6 +230,35 @@ def test_neural_result_from_steps_rechecks_the_rules(hard):
     assert result.by == "neural" and result.ms >= 5.0
 
 
+class ScriptedDescent:
+    """Stands in for EnergyModel.descend: wrong at step 0, right at step 1, never asked for 2."""
+
+    def __init__(self, puzzle: np.ndarray, solution: np.ndarray):
+        self.puzzle, self.solution, self.asked = puzzle, solution, 0
+
+    def descend(self, puzzle, settings=None):
+        from model.runtime import DescentStep
+
+        wrong = corrupt(self.solution, self.puzzle, cells=2)
+        for k, grid in enumerate([wrong, self.solution, self.solution]):
+            self.asked = k
+            if k == 2:
+                raise AssertionError("the descent went on after a valid grid")
+            yield DescentStep(
+                step=k, probs=one_hot(grid), grid=grid, energies=np.array([1.0]), best_chain=0,
+                best_energy=1.0 - k, violations=0, changed=np.zeros(81, dtype=bool),
+            )
+
+
+def test_early_stop_ends_the_descent_at_the_first_valid_grid(hard):
+    puzzle, solution = hard
+    model = ScriptedDescent(puzzle, solution)
+    result = solve_verified(model, puzzle, VerifiedSettings(early_stop=True))
+    assert model.asked == 1
+    assert result.status == "solved" and result.by == "neural"
+    assert result.neural.steps == 1 and not result.neural.initial_valid
+
+
 def test_tiny_model_end_to_end_never_wrong(tiny_onnx_model):
     """An (almost) untrained model is wrong on hard puzzles; verified mode still is not."""
     from model.runtime import EnergyModel
@@ -237,8 +266,8 @@ def test_tiny_model_end_to_end_never_wrong(tiny_onnx_model):
     model = EnergyModel.load(tiny_onnx_model, provider="cpu")
     made = generate_puzzles(6, givens=(20, 30), difficulty="hard", seed=11)
     by = []
-    for item in made:
-        result = solve_verified(model, item.puzzle, VerifiedSettings())
+    for k, item in enumerate(made):
+        result = solve_verified(model, item.puzzle, VerifiedSettings(early_stop=k % 2 == 0))
         assert result.status == "solved"
         assert np.array_equal(result.grid, item.solution)
         assert result.neural is not None and result.neural_ms > 0
