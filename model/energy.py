@@ -47,11 +47,12 @@ class EnergyFunction(nn.Module):
 @torch.no_grad()
 def energy_gap(model: SudokuJEPA, z_context: torch.Tensor, givens: torch.Tensor,
                solution: torch.Tensor, corrupt_cells: int = 8,
-               generator: torch.Generator | None = None) -> float:
+               generator: torch.Generator | None = None,
+               constraint: bool = True) -> float:
     """Mean inference energy of a corrupted solution minus that of the true one (> 0 is good).
 
     Evaluated at z = T(grid) with the grid itself as the decode, i.e. the latent energy of the
-    predictor's view of the grid plus the constraint penalty.
+    predictor's view of the grid plus (unless constraint=False) the constraint penalty.
     """
     B = solution.shape[0]
     empty = 1.0 - givens.sum(-1)  # (B, 81)
@@ -66,6 +67,8 @@ def energy_gap(model: SudokuJEPA, z_context: torch.Tensor, givens: torch.Tensor,
     def energy_of(grid: torch.Tensor) -> torch.Tensor:
         z = model.target_latent(grid)
         e = latent_energy(model.predictor(z_context, z), z)
+        if not constraint:
+            return e
         return e + model.cfg.constraint_weight * model.constraint(grid)
 
     return float((energy_of(corrupted) - energy_of(solution)).mean())

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 # ---------------------------------------------------------------- board structure (constants)
@@ -118,7 +119,12 @@ def l2_normalize(z: torch.Tensor) -> torch.Tensor:
 
 
 class StructuredEncoder(nn.Module):
-    """Weight-tied row/column/box message passing: h <- LN(h + MLP([h, rows, cols, boxes, x]))."""
+    """Weight-tied row/column/box message passing: h <- LN(h + MLP([h, rows, cols, boxes, x])).
+
+    The MLP's first layer is applied in parts, each where it is cheapest: to the 27 unit means
+    (not to 81 copies of them), and to the input embedding x once (it does not change between
+    iterations). The same function as the concatenation, ~2.5x fewer FLOPs.
+    """
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
@@ -131,8 +137,13 @@ class StructuredEncoder(nn.Module):
         self.embed = nn.Linear(18, D)
         self.pos = nn.Parameter(torch.randn(81, D) * 0.02)
         self.unit_embed = nn.Parameter(torch.randn(27, D) * 0.02)
-        self.update = nn.Sequential(nn.Linear(5 * D, cfg.mlp_hidden), nn.GELU(),
-                                    nn.Linear(cfg.mlp_hidden, D))
+        H = cfg.mlp_hidden
+        self.mix_cell = nn.Linear(D, H)  # first update layer, part applied to h
+        self.mix_row = nn.Linear(D, H, bias=False)  # ... to row means
+        self.mix_col = nn.Linear(D, H, bias=False)  # ... to column means
+        self.mix_box = nn.Linear(D, H, bias=False)  # ... to box means
+        self.mix_input = nn.Linear(D, H, bias=False)  # ... to the input embedding
+        self.out = nn.Linear(H, D)
         self.norm = nn.LayerNorm(D)
         self.project = nn.Linear(D, cfg.z_dim)  # latent projection head (start point / target)
 
@@ -140,14 +151,16 @@ class StructuredEncoder(nn.Module):
         """(B, 81, 18) -> the states of the last `keep` iterations, each (B, 81, D)."""
         position = self.pos + torch.matmul(self.unit_mean.t() * 9.0, self.unit_embed)  # (81, D)
         x = self.embed(features) + position  # (B, 81, D)
+        x_mix = self.mix_input(x)  # (B, 81, H) constant over iterations
         h = x
         states = []
         for i in range(iters):
             means = torch.matmul(self.unit_mean, h)  # (B, 27, D)
-            rows = torch.matmul(self.cell_rows, means[:, 0:9])  # (B, 81, D)
-            cols = torch.matmul(self.cell_cols, means[:, 9:18])
-            boxes = torch.matmul(self.cell_boxes, means[:, 18:27])
-            h = self.norm(h + self.update(torch.cat([h, rows, cols, boxes, x], dim=-1)))
+            pre = (self.mix_cell(h) + x_mix  # (B, 81, H)
+                   + torch.matmul(self.cell_rows, self.mix_row(means[:, 0:9]))
+                   + torch.matmul(self.cell_cols, self.mix_col(means[:, 9:18]))
+                   + torch.matmul(self.cell_boxes, self.mix_box(means[:, 18:27])))
+            h = self.norm(h + self.out(F.gelu(pre)))
             if i >= iters - keep:
                 states.append(h)
         return states

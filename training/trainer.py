@@ -126,6 +126,9 @@ def monitors(model: SudokuJEPA, sets: dict, device: torch.device, size: int) -> 
     if model.cfg.jepa:
         gen = torch.Generator().manual_seed(1234)
         out["energy_gap"] = energy_gap(model, h, givens, puzzle_onehot(s), generator=gen)
+        gen = torch.Generator().manual_seed(1234)  # same corruption, latent term alone
+        out["energy_gap_latent"] = energy_gap(model, h, givens, puzzle_onehot(s), generator=gen,
+                                              constraint=False)
     return out
 
 
