@@ -83,6 +83,8 @@ class MainWindow(QMainWindow):
         font = self.verdict.font()
         font.setPointSizeF(font.pointSizeF() * 1.25)
         self.verdict.setFont(font)
+        # Room for two lines always, so a long verdict does not shrink the board.
+        self.verdict.setMinimumHeight(2 * self.verdict.fontMetrics().lineSpacing() + 6)
         self.solver = SolveController(self.state, self.board, self.plot, self.panel)
         self.model_label = QLabel(NO_MODEL)
         self.statusBar().addPermanentWidget(self.model_label)

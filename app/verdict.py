@@ -12,8 +12,12 @@ from model import board
 GREEN, RED, ORANGE, GREY = "#1b7f3b", "#c0221b", "#b35c00", "#555555"
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
 def _figures(steps: int, ms: float, energy: float | None) -> str:
-    parts = [f"{max(0, steps - 1)} steps", f"{ms:.0f} ms"]
+    parts = [_plural(max(0, steps - 1), "step"), f"{ms:.0f} ms"]
     if energy is not None:
         parts.append(f"final energy {energy:.4f}")
     return " · ".join(parts)
@@ -39,7 +43,7 @@ def describe_outcome(outcome, puzzle: np.ndarray):
         status, by = verified.status, verified.by
         if status in ("solved", "multiple"):
             nodes = int(verified.nodes_guided)
-            how = f"finished by {by}, {nodes} nodes"
+            how = f"finished by {by}, {_plural(nodes, 'node')}"
             if by == "search":
                 how += f" (the network's grid had {neural_conflicts} conflicting cells)"
             if status == "solved":
@@ -59,7 +63,7 @@ def describe_outcome(outcome, puzzle: np.ndarray):
         return f"<b>Solved</b> (valid grid, by the network alone) · {figures}", GREEN, \
             neural_grid, probs, None
     blanks = int(np.count_nonzero(neural_grid == 0))
-    detail = f"{neural_conflicts} conflicting cells" + (f", {blanks} blank" if blanks else "")
+    detail = _plural(neural_conflicts, "conflicting cell") + (f", {blanks} blank" if blanks else "")
     return f"<b>Not solved</b>: {detail} · {figures}", RED, neural_grid, probs, None
 
 
@@ -67,8 +71,8 @@ def describe_search_only(result):
     """The verdict of a model-free exact search (a VerifiedResult): (text, colour, grid, source)."""
     ms = float(getattr(result, "ms", 0.0))
     if result.status == "solved":
-        text = f"<b>Solved</b> by exact search alone (no model), {result.nodes_guided} nodes · " \
-               f"{ms:.0f} ms"
+        text = (f"<b>Solved</b> by exact search alone (no model), "
+                f"{_plural(result.nodes_guided, 'node')} · {ms:.0f} ms")
         return text, GREEN, result.grid, result.source
     if result.status == "multiple":
         return (f"<b>More than one solution</b>: showing one, found by exact search · {ms:.0f} ms",

@@ -49,7 +49,7 @@ def test_solve_streams_steps_updates_views_and_ends_valid(qtbot, app_settings, t
     assert overlay.final
     assert board.is_valid_solution(overlay.grid, puzzle)  # neural, else the exact finish
     assert "Solved" in window.verdict.text()
-    assert "finished by" in window.verdict.text() and "nodes" in window.verdict.text()
+    assert "finished by" in window.verdict.text() and " node" in window.verdict.text()
     assert not window.board.locked
 
 
@@ -80,7 +80,7 @@ def test_without_exact_finish_the_verdict_counts_conflicts(qtbot, app_settings, 
         assert "Solved" in window.verdict.text()
     else:
         count = int(board.conflicts(grid).sum())
-        assert f"Not solved</b>: {count} conflicting cells" in window.verdict.text()
+        assert f"Not solved</b>: {count} conflicting cell" in window.verdict.text()
     assert "final energy" in window.verdict.text() and " ms" in window.verdict.text()
 
 
