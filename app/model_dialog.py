@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 from typing import Any
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-# Metadata keys shown in this order first; anything else the file carries follows.
-_KNOWN_KEYS = (
-    "run_name",
-    "created",
-    "git_commit",
-    "format_version",
-    "training_data",
-    "val_metrics",
-    "default_settings",
-    "config",
+# Table-valued metadata shown in this order (the issue's "architecture, parameters, training
+# data, validation metrics"); scalar values go to the summary table at the top.
+_SECTIONS = (
+    ("config", "architecture (config)"),
+    ("val_metrics", "validation metrics"),
+    ("training_data", "training data"),
+    ("default_settings", "default solver settings"),
 )
 _PARAMETER_KEYS = ("parameters", "n_parameters", "param_count", "num_parameters")
 
@@ -60,12 +58,38 @@ def parameter_count(metadata: dict[str, Any]) -> int | None:
     return None
 
 
+def stored_weight_count(path) -> int | None:
+    """Float values stored in the ONNX file, a tensor shared by the encode and step graphs
+    counted once: the learned parameters plus fixed float buffers (e.g. the peer matrix)."""
+    try:
+        import onnx
+        from onnx import numpy_helper
+
+        proto = onnx.load(str(path), load_external_data=False)
+    except Exception:  # the dialog shows what it can; the runtime already validated the file
+        return None
+    seen: set[tuple] = set()
+    total = 0
+    for init in proto.graph.initializer:
+        if init.data_type not in (onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16):
+            continue
+        array = numpy_helper.to_array(init)
+        if array.size <= 1:
+            continue
+        key = (array.shape, hashlib.sha1(array.tobytes()).hexdigest())
+        if key not in seen:
+            seen.add(key)
+            total += int(array.size)
+    return total
+
+
 def model_info_html(model) -> str:
     """An HTML page describing `model` (an EnergyModel)."""
     metadata: dict[str, Any] = dict(getattr(model, "metadata", {}) or {})
     provider = getattr(model, "provider", "?")
     reason = getattr(model, "provider_reason", "")
     params = parameter_count(metadata)
+    stored = None if params else stored_weight_count(getattr(model, "path", ""))
     parts = [
         "<h3 style='margin-bottom:4px'>Model</h3>",
         "<table cellspacing='0' cellpadding='2'>",
@@ -74,15 +98,22 @@ def model_info_html(model) -> str:
         + (f" <span style='color:#555'>({html.escape(reason)})</span>" if reason else "")
         + "</td></tr>",
         f"<tr><td><b>parameters</b></td><td>{params:,}</td></tr>" if params else "",
+        f"<tr><td><b>weights in the file</b></td><td>{stored:,} float values (tensors shared "
+        "by the encode and step graphs counted once)</td></tr>" if stored else "",
         "</table>",
     ]
-    keys = [k for k in _KNOWN_KEYS if k in metadata] + sorted(
-        k for k in metadata if k not in _KNOWN_KEYS
-    )
-    for key in keys:
-        title = "architecture (config)" if key == "config" else key.replace("_", " ")
+    decoded = {key: _decoded(value) for key, value in metadata.items()}
+    scalars = [k for k, v in decoded.items() if not isinstance(v, dict | list)]
+    for key in scalars:
+        parts.insert(-1, f"<tr><td><b>{html.escape(key.replace('_', ' '))}</b></td>"
+                         f"<td>{_format_value(decoded[key])}</td></tr>")
+    shown = set(scalars)
+    for key, title in _SECTIONS + tuple((k, k.replace("_", " ")) for k in sorted(decoded)):
+        if key in shown or key not in decoded:
+            continue
+        shown.add(key)
         parts.append(f"<h4 style='margin-bottom:2px'>{html.escape(title)}</h4>")
-        parts.append(_format_value(_decoded(metadata[key])))
+        parts.append(_format_value(decoded[key]) or "<i>none</i>")
     if not metadata:
         parts.append("<p>This file carries no metadata.</p>")
     return "".join(parts)
