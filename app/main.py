@@ -97,8 +97,8 @@ class MainWindow(QMainWindow):
             self._load_example()
         self._show_hint()
         self._refresh()
-        for problem in self.settings.problems:
-            self.statusBar().showMessage(problem, 10000)
+        if self.settings.problems:  # junk in the settings file: say so, defaults were used
+            self.statusBar().showMessage("Settings: " + "; ".join(self.settings.problems), 20000)
 
     # --- construction -----------------------------------------------------------------------
     def _build_layout(self) -> None:

@@ -144,3 +144,16 @@ def test_settings_persist_across_windows(qtbot, app_settings, tiny_onnx_model):
     assert second.panel.steps.value() == 7
     assert second.panel.speed_slider.value() == 25
     assert second.model is not None and second.model.path == tiny_onnx_model
+
+
+def test_junk_settings_file_opens_with_a_message(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from app.settings import AppSettings
+
+    path = tmp_path / "junk.ini"
+    path.write_text("[solver]\nsteps=many\nchains=2\nstep_size=x\nnoise=0\nseed=0\nspeed=abc\n")
+    settings = AppSettings(QSettings(str(path), QSettings.Format.IniFormat))
+    window = open_window(qtbot, settings)
+    assert "'solver/speed'" in window.statusBar().currentMessage()
+    assert window.panel.speed_slider.value() == 12
