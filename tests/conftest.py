@@ -6,49 +6,39 @@ model (the Sudoku core, the app) do not pay for torch.
 
 from __future__ import annotations
 
-import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_MODEL = ROOT / "assets" / "model.onnx"
-TINY_STEPS = 300  # at most this many steps ...
-TINY_MINUTES = 0.5  # ... or this much training time, whichever comes first
+TINY_MINUTES = 0.5  # training time of the session's tiny model (a few hundred steps when idle)
 
 
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A run folder of the `tiny` preset, trained briefly in-process: checkpoints + export.
+    """A run folder of the `tiny` preset, trained briefly: checkpoints + export/model.onnx.
 
-    Trained once per test session (~30-60 s here). The exported model is real (energy gradient
-    in the graph) but weak: it learns enough that the energy descent visibly lowers the energy.
+    Trained once per test session through the documented CLI (`sudoku-jepa train --preset tiny
+    --minutes ...`) in a subprocess, so the trainer's signal handlers and thread settings stay
+    out of the test process (~40-80 s here). The exported model is real (energy gradient in the
+    graph) but weak: it learns enough that the energy descent visibly lowers the energy.
     """
-    import torch
-
-    from model.export import export_checkpoint
-    from training.presets import preset
-    from training.run import RunDir
-    from training.trainer import Trainer
-
-    path = tmp_path_factory.mktemp("tiny_run") / "tiny"
-    cfg = preset("tiny")
-    run = RunDir(path)
-    run.create(cfg.to_dict())
-    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
-    threads = torch.get_num_threads()
-    try:
-        trainer = Trainer(cfg, run, quiet=True, steps=TINY_STEPS)
-        code = trainer.fit(minutes=TINY_MINUTES)
-    finally:  # the trainer installs its own SIGINT/SIGTERM handlers and thread count
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
-        torch.set_num_threads(threads)
-    assert code == 0, f"tiny training run failed with exit code {code}; see {run.log_path}"
-    model = run.export_dir / "model.onnx"
+    parent = tmp_path_factory.mktemp("runs")
+    command = [sys.executable, "-m", "training.cli", "train", "--preset", "tiny",
+               "--minutes", str(TINY_MINUTES), "--out", str(parent), "--name", "tiny", "--quiet"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    path = parent / "tiny"
+    assert done.returncode == 0, (
+        f"tiny training run failed (exit {done.returncode}): {' '.join(command)}\n{done.stderr}")
+    model = path / "export" / "model.onnx"
     if not model.is_file():  # the trainer's automatic export is best-effort: do it here
-        checkpoint = run.best if run.best.is_file() else run.latest
-        export_checkpoint(checkpoint, model)
+        from model.export import export_checkpoint
+
+        best = path / "checkpoints" / "best.pt"
+        export_checkpoint(best if best.is_file() else path / "checkpoints" / "latest.pt", model)
     return path
 
 

@@ -180,10 +180,24 @@ def test_metadata_is_complete(tiny_onnx_model, torch_model):
 
 
 @pytest.mark.slow  # a second export (~15-40 s here); the fixture's run already used this path
-def test_export_checkpoint_writes_atomically(tiny_checkpoint, tmp_path):
-    out = export_checkpoint(tiny_checkpoint, tmp_path / "sub" / "model.onnx", run_name="again")
+def test_export_command_writes_a_loadable_file_atomically(tiny_checkpoint, tmp_path, capsys):
+    from training.cli import main
+
+    out = tmp_path / "sub" / "model.onnx"
+    code = main(["export", "--checkpoint", str(tiny_checkpoint), "--out", str(out),
+                 "--run-name", "again"])
+    assert code == 0
     assert out.is_file() and not list(out.parent.glob("*.tmp"))
+    assert "wrote" in capsys.readouterr().err
     assert EnergyModel.load(out, provider="cpu").metadata["run_name"] == "again"
+
+
+def test_export_command_reports_a_bad_checkpoint(tmp_path, capsys):
+    from training.cli import main
+
+    assert main(["export", "--checkpoint", str(tmp_path / "nope.pt"), "--out",
+                 str(tmp_path / "m.onnx")]) == 1
+    assert "nope.pt: checkpoint not found" in capsys.readouterr().err
 
 
 def test_export_checkpoint_errors_name_the_path(tmp_path):
