@@ -13,7 +13,15 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -72,6 +80,7 @@ class MainWindow(QMainWindow):
         self._gen_job: WorkerThread | None = None  # generating a new puzzle
         self._gen_id = 0
         self.setWindowTitle("Sudoku JEPA")
+        self.setAcceptDrops(True)
 
         self.state = BoardState()
         self.board = BoardView(self.state)
@@ -576,6 +585,24 @@ class MainWindow(QMainWindow):
             self.model_label.setText(NO_MODEL)
         self.board.update()
 
+    # --- drag and drop: a puzzle file, a model file or puzzle text ---------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt API)
+        if event.mimeData().hasUrls() or event.mimeData().hasText():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt API)
+        data = event.mimeData()
+        paths = [Path(url.toLocalFile()) for url in data.urls() if url.isLocalFile()]
+        if paths:
+            path = paths[0]
+            if path.suffix.lower() == ".onnx":
+                self.load_model(path)
+            else:
+                self.open_puzzle_file(path)
+        elif data.hasText():
+            self.paste_puzzle(data.text())
+        event.acceptProposedAction()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
         """Stop the workers cleanly and save settings before the window goes."""
         self.solver.stop()
@@ -590,12 +617,21 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
+def warm_up_exact_search() -> None:
+    """Load the exact solver's compiled code now (~0.25 s, holding the GIL) rather than in the
+    middle of the first solve, where it would freeze the animation for as long."""
+    from model import search
+
+    search.solve(np.zeros(81, dtype=np.int8), limit=2)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `sudoku-jepa-gui [model.onnx]`."""
     argv = list(sys.argv if argv is None else argv)
     app = QApplication.instance() or QApplication(argv)
     app.setApplicationName("Sudoku JEPA")
     model_path = Path(argv[1]) if len(argv) > 1 else _USE_DEFAULT
+    warm_up_exact_search()
     window = MainWindow(model_path=model_path)
     window.show()
     window.board.setFocus()
