@@ -40,6 +40,7 @@ COLOR_CONFLICT_TEXT = QColor("#c0221b")
 COLOR_SELECTED = QColor("#bcd6fb")
 COLOR_SELECTED_DIM = QColor("#d3e3fb")
 COLOR_HEAT_LABEL = QColor(40, 44, 52, 150)
+COLOR_HEAT_LABEL_ON_DARK = QColor("#ffffff")
 COLOR_PEER = QColor("#e9f0fa")
 COLOR_CHANGED = QColor("#f08c00")
 COLOR_THIN_LINE = QColor("#a7a9ad")
@@ -267,6 +268,8 @@ class BoardView(QWidget):
         painter.fillRect(board_rect, COLOR_BACKGROUND)
         given_font, digit_font = self._fonts(size)
         labels = self._heat_labels(size)
+        small_font = QFont(self.font())
+        small_font.setPixelSize(max(6, int(_heat_geometry(QRectF(0, 0, size, size))[1] * 0.72)))
         probs = None if self._state.overlay is None else self._state.overlay.probs
 
         sel_row, sel_col = divmod(self._selected, 9)
@@ -293,7 +296,7 @@ class BoardView(QWidget):
                 painter.setPen(color)
                 painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(content.digit))
             elif content.kind == "heatmap":
-                self._paint_heatmap(painter, rect, probs[cell], labels)
+                self._paint_heatmap(painter, rect, probs[cell], labels, small_font)
             if content.changed:
                 mark = size * 0.18
                 corner = rect.topRight()
@@ -307,7 +310,7 @@ class BoardView(QWidget):
         painter.end()
 
     def _paint_heatmap(self, painter: QPainter, rect: QRectF, probs: np.ndarray,
-                       labels: QPixmap) -> None:
+                       labels: QPixmap, small_font: QFont) -> None:
         """The 9 digit probabilities as a 3x3 grid: digit d at row (d-1)//3, column (d-1)%3."""
         inner, sub = _heat_geometry(rect)
         for k in range(9):
@@ -322,6 +325,13 @@ class BoardView(QWidget):
                 fill,
             )
         painter.drawPixmap(rect.topLeft(), labels)
+        top = int(np.argmax(probs))
+        if probs[top] > 0.5 and sub >= 7:  # a dark sub-cell: redraw its label in white
+            r, c = divmod(top, 3)
+            painter.setFont(small_font)
+            painter.setPen(COLOR_HEAT_LABEL_ON_DARK)
+            painter.drawText(QRectF(inner.left() + c * sub, inner.top() + r * sub, sub, sub),
+                             Qt.AlignmentFlag.AlignCenter, str(top + 1))
 
     def _paint_grid_lines(self, painter: QPainter, board_rect: QRectF, size: float) -> None:
         thin = QPen(COLOR_THIN_LINE, 1.0)
