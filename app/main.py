@@ -12,7 +12,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -58,9 +58,6 @@ class MainWindow(QMainWindow):
     """The app. `model_path=None` starts without a model; `dialogs=False` turns message boxes
     into status-bar messages (tests, monkey runs); `example=True` opens on a library puzzle so
     Solve works in the first seconds."""
-
-    step_shown = Signal(object)  # a DescentStep, after the board and the plot show it
-    run_finished = Signal(object)  # the RunOutcome (or VerifiedResult of a model-free search)
 
     def __init__(
         self,
@@ -324,8 +321,12 @@ class MainWindow(QMainWindow):
         """Load an ONNX model; on failure the old model stays and the runtime's message shows."""
         try:
             model = EnergyModel.load(path)
-        except (ModelError, OSError, ValueError) as exc:
+        except ModelError as exc:  # str() names the path and the reason
             self.report_problem("Could not load the model", str(exc), quiet=quiet)
+            return False
+        except Exception as exc:  # anything the runtime did not foresee: still never a crash
+            self.report_problem("Could not load the model",
+                                f"{path}: {type(exc).__name__}: {exc}", quiet=quiet)
             return False
         self.solver.reset()
         self.model = model
