@@ -238,8 +238,9 @@ class TrainingPanel(QWidget):
 
     def _process_finished(self, run_dir: Path, exit_code: int) -> None:
         if exit_code != 0:
-            self._note(run_dir, f"The trainer exited with code {exit_code}:\n"
-                       + self._launch_output(run_dir), error=True)
+            self._note(run_dir, f"The trainer exited with code {exit_code} (its output is at the "
+                       "end of the Log tab):\n" + _short(self._launch_output(run_dir, 40)),
+                       error=True)
         self.refresh()
 
     def _process_error(self, run_dir: Path, error: QProcess.ProcessError) -> None:
@@ -385,6 +386,8 @@ class TrainingPanel(QWidget):
             text += f"  ·  ETA {format_duration(eta)}"
         self.progress_bar.setFormat(text)
         log = log_tail(run_dir / "train.log", 200)
+        if (output := self._launch_output(run_dir, 200)) and not self._owned_running(run_dir):
+            log += f"\n--- trainer output (stdout/stderr) ---\n{output}"
         if log != self.log_view.toPlainText():
             self.log_view.setPlainText(log)
             self.log_view.verticalScrollBar().setValue(self.log_view.verticalScrollBar().maximum())
@@ -430,7 +433,7 @@ class TrainingPanel(QWidget):
             return "", False  # still starting
         if info.state == "failed":
             last = log_tail(run_dir / "train.log", 12) or self._launch_output(run_dir)
-            return f"Run failed. {info.message}\n{last}".strip(), True
+            return f"Run failed: {_short(info.message, 2)}\n{_short(last, 8)}".strip(), True
         if info.state == "incomplete":
             return f"Incomplete run folder: {info.reason}", True
         if info.reason == "process gone":
@@ -453,3 +456,9 @@ class TrainingPanel(QWidget):
         self.message.setStyleSheet("color: #c0392b;" if error else "color: #444;")
         self.message.setVisible(bool(texts))
 
+
+def _short(text: str, lines: int = 6, width: int = 160) -> str:
+    """The last `lines` lines, each cut to `width` characters: a message, not a log."""
+    kept = [line if len(line) <= width else line[: width - 1] + "…"
+            for line in text.strip("\n").splitlines()[-lines:]]
+    return "\n".join(kept)
