@@ -66,6 +66,8 @@ class ModelConfig:
     iters: int = 16  # weight-tied encoder iterations in training
     eval_iters: int = 32  # ... at inference (more is cheaper accuracy)
     supervised_iters: int = 8  # deep supervision: decode loss over the last N iterations
+    iters_jitter: int = 0  # training draws iterations in [iters - j, iters + j]: a weight-tied
+    #                        network trained at one depth does not extrapolate to more
     layers: int = 4  # transformer encoder only: number of (untied) layers
     heads: int = 4  # transformer encoder only
     z_dim: int = 24  # per-cell latent width Z
@@ -301,15 +303,17 @@ class SudokuJEPA(nn.Module):
 
     # --- training forward (one call so DistributedDataParallel sees it)
     def forward(self, givens: torch.Tensor, solution: torch.Tensor | None = None,
-                sigma: torch.Tensor | None = None,
-                noise: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        """Training outputs. givens/solution (B, 81, 9) one-hot; sigma (B,); noise (B, 81, Z).
+                sigma: torch.Tensor | None = None, noise: torch.Tensor | None = None,
+                iters: int | None = None) -> dict[str, torch.Tensor]:
+        """Training outputs. givens/solution (B, 81, 9) one-hot; sigma (B,); noise (B, 81, Z);
+        iters: encoder iterations of this step (default cfg.iters).
 
         Returns logits of every supervised iteration (from the start latent for the JEPA
         model), and for the JEPA model the noisy-latent decode, z_pred and the target.
         """
         cfg = self.cfg
-        states = self.encode(givens, cfg.iters, min(cfg.supervised_iters, cfg.iters))
+        n = cfg.iters if iters is None else iters
+        states = self.encode(givens, n, min(cfg.supervised_iters, n))
         out: dict[str, torch.Tensor] = {"z_context": states[-1]}
         if not cfg.jepa:
             out["logits"] = torch.stack([self.decode(h, None, givens) for h in states])

@@ -103,7 +103,8 @@ def preset(name: str) -> TrainConfig:
     if name == "tiny":
         return TrainConfig(
             model=ModelConfig(d_model=32, mlp_hidden=64, iters=6, eval_iters=8,
-                              supervised_iters=3, z_dim=8, target_iters=1, head_hidden=32),
+                              supervised_iters=3, iters_jitter=2, z_dim=8, target_iters=1,
+                              head_hidden=32),
             data=DataConfig(bands=((34, 44),), start_weights=(1.0,), end_weights=(1.0,),
                             val_size=64, val_bands=(("easy", 34, 44),)),
             batch_size=32, lr=3e-3, warmup_steps=10, total_steps=120, log_every=10,
@@ -111,15 +112,17 @@ def preset(name: str) -> TrainConfig:
     if name == "cpu":
         return TrainConfig(
             model=ModelConfig(d_model=96, mlp_hidden=192, iters=16, eval_iters=32,
-                              supervised_iters=8, z_dim=24, target_iters=2, head_hidden=128),
-            data=DataConfig(val_size=256),
+                              supervised_iters=8, iters_jitter=8, z_dim=24, target_iters=2,
+                              head_hidden=128),
+            data=DataConfig(val_size=200),
             batch_size=64, lr=2e-3, warmup_steps=200, total_steps=4000, minutes=60.0,
             log_every=20, eval_every=150, checkpoint_minutes=3.0,
             threads=1)  # 2 threads gained no wall time on the shared 2-core machine
     if name == "gpu":
         return TrainConfig(
             model=ModelConfig(d_model=192, mlp_hidden=384, iters=24, eval_iters=48,
-                              supervised_iters=12, z_dim=32, target_iters=2, head_hidden=256),
+                              supervised_iters=12, iters_jitter=12, z_dim=32, target_iters=2,
+                              head_hidden=256),
             data=DataConfig(val_size=1000, curriculum_frac=0.4),
             batch_size=512, lr=1e-3, warmup_steps=1000, total_steps=20000, minutes=None,
             log_every=50, eval_every=1000, checkpoint_minutes=5.0)

@@ -105,6 +105,29 @@ def evaluate(model: SudokuJEPA, sets: dict[str, tuple[np.ndarray, np.ndarray]],
     return out
 
 
+def iteration_choices(cfg) -> list[int]:
+    """Encoder iteration counts validation tries: the trained count, eval_iters, twice that."""
+    return sorted({cfg.iters, cfg.eval_iters, 2 * cfg.eval_iters})
+
+
+def evaluate_choices(model: SudokuJEPA, sets: dict, device: torch.device,
+                     choices: list[int]) -> dict:
+    """`evaluate` at each iteration count; the row reports the best count (puzzle acc, then
+    cell acc) as val_iters, plus val_puzzle_acc_at_<n> for every count."""
+    best, results = None, {}
+    for n in choices:
+        r = evaluate(model, sets, device, iters=n)
+        results[n] = r
+        if best is None or (r["val_puzzle_acc"], r["val_cell_acc"]) > (
+                results[best]["val_puzzle_acc"], results[best]["val_cell_acc"]):
+            best = n
+    row = {**results[best], "val_iters": best}
+    for n, r in results.items():
+        row[f"val_puzzle_acc_at_{n}"] = r["val_puzzle_acc"]
+        row[f"val_cell_acc_at_{n}"] = r["val_cell_acc"]
+    return row
+
+
 @torch.no_grad()
 def predict(model: SudokuJEPA, puzzles: torch.Tensor, iters: int | None = None) -> torch.Tensor:
     """(B, 81) puzzles -> (B, 81) digits 1..9 from one decode at the start latent."""
@@ -202,6 +225,8 @@ class Trainer:
             [p for p in self.model.parameters() if p.requires_grad],
             lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.total_steps = steps if steps is not None else cfg.total_steps
+        self.iter_choices = iteration_choices(cfg.model)
+        self.chosen_iters = cfg.model.eval_iters  # validated best count, saved as eval_iters
         self.fixed_steps = steps is not None  # --steps N: no time-based re-estimation
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda s: lr_factor(s, cfg.warmup_steps, self.total_steps,
@@ -245,7 +270,8 @@ class Trainer:
                     "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None},
             "data": self.stream.state_dict(),
             "config": self.cfg.to_dict(),
-            "model_config": self.cfg.model.to_dict(),
+            # the model as it should run: eval_iters = the validated best iteration count
+            "model_config": {**self.cfg.model.to_dict(), "eval_iters": self.chosen_iters},
         }
 
     def _restore(self, ck: dict) -> None:
@@ -255,6 +281,7 @@ class Trainer:
         self.scheduler.load_state_dict(ck["scheduler"])
         self.step = ck["step"]
         self.best = ck.get("best")
+        self.chosen_iters = ck.get("model_config", {}).get("eval_iters", self.chosen_iters)
         self.elapsed_before = ck.get("elapsed_s", 0.0)
         torch.set_rng_state(ck["rng"]["torch"])
         np.random.set_state(ck["rng"]["numpy"])
@@ -290,12 +317,16 @@ class Trainer:
         sol1 = puzzle_onehot(s).to(self.device)
         target = (s - 1).to(self.device)  # (B, 81) digit index: the (row, col, digit) layout
         empty = (p == 0).float().to(self.device)
+        j = cfg.model.iters_jitter
+        iters = cfg.model.iters + (int(torch.randint(-j, j + 1, (1,))) if j > 0 else 0)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
-            out = self.net(givens, sol1, sigma.to(self.device), noise.to(self.device))
+            out = self.net(givens, sol1, sigma.to(self.device), noise.to(self.device),
+                           iters=iters)
         losses = compute_losses(self.model, out, target, empty, cfg.loss)
         for name, value in losses.items():
             if not torch.isfinite(value):
-                raise TrainingDivergedError(f"step {self.step}: loss term {name} is {float(value)}")
+                raise TrainingDivergedError(
+                    f"step {self.step}: loss term {name} is {float(value.detach())}")
         self.optimizer.zero_grad(set_to_none=True)
         losses["loss"].backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
@@ -428,16 +459,17 @@ class Trainer:
         """Rank 0 evaluates and checkpoints (latest, and best by accuracy); others wait."""
         row: dict = {}
         if self.dist.main:
-            row = evaluate(self.model, self.val_sets, self.device)
+            row = evaluate_choices(self.model, self.val_sets, self.device, self.iter_choices)
             row.update(monitors(self.model, self.val_sets, self.device, self.cfg.energy_gap_size))
             better = is_better(row, self.best)
+            self.chosen_iters = row["val_iters"]
             if better:
                 self.best = {"step": self.step, "val_puzzle_acc": row["val_puzzle_acc"],
-                             "val_cell_acc": row["val_cell_acc"]}
+                             "val_cell_acc": row["val_cell_acc"], "val_iters": row["val_iters"]}
             self.save(best=better)
             if self.run is not None:
                 self.run.log(f"step {self.step}: val cell {row['val_cell_acc']:.4f} "
-                             f"puzzle {row['val_puzzle_acc']:.4f}")
+                             f"puzzle {row['val_puzzle_acc']:.4f} at {row['val_iters']} iterations")
         if self.dist.world > 1:
             dist.barrier()
         return row
