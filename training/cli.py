@@ -327,16 +327,23 @@ def _add_export(subparsers) -> None:
                    help="ONNX file to write, atomically (default: model.onnx)")
     p.add_argument("--run-name", default=None,
                    help="run name stored in the metadata (default: the checkpoint's run folder)")
+    for flag, kind, what in (("--steps", int, "Langevin steps"), ("--chains", int, "chains"),
+                             ("--step-size", float, "step size"), ("--noise", float, "noise")):
+        p.add_argument(flag, type=kind, default=None,
+                       help=f"default {what} stored in the file (default: model.export's)")
     p.set_defaults(handler=_cmd_export)
 
 
 def _cmd_export(args) -> int:
-    from model.export import ExportError, export_checkpoint
+    from model.export import DEFAULT_SETTINGS, ExportError, export_checkpoint
     from model.runtime import EnergyModel, ModelError
 
+    chosen = {key: getattr(args, key) for key in ("steps", "chains", "step_size", "noise")}
+    settings = {**DEFAULT_SETTINGS, **{k: v for k, v in chosen.items() if v is not None}}
     start = time.perf_counter()
     try:
-        out = export_checkpoint(args.checkpoint, args.out, run_name=args.run_name)
+        out = export_checkpoint(args.checkpoint, args.out, run_name=args.run_name,
+                                default_settings=settings)
         loaded = EnergyModel.load(out, provider="cpu")
     except (ExportError, ModelError, OSError) as exc:
         print(f"sudoku-jepa export: {exc}", file=sys.stderr)
