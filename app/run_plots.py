@@ -56,7 +56,7 @@ def coloured_title(title: str, series: list[tuple[str, str, str]]) -> str:
     if len(series) < 2:
         return title
     names = "&nbsp;&nbsp;".join(f"<span style='color:{c}'>{name}</span>" for _, name, c in series)
-    return f"{title}&nbsp;&nbsp;&nbsp;{names}"
+    return f"{title}:&nbsp;&nbsp;{names}"
 
 
 class RunPlots(QWidget):

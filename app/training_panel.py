@@ -48,7 +48,7 @@ from app.run_monitor import (
 )
 
 REFRESH_MS = 1000
-COLUMNS = ("Run", "State", "Step", "Best acc.", "Started")
+COLUMNS = ("Run", "State", "Step", "Best puzzle / cell", "Started")
 STATE_COLOURS = {"running": "#1a7f37", "failed": "#c0392b", "incomplete": "#b9770e"}
 COMPARE_KEYS = (("val_cell_acc", "val. cell accuracy"), ("val_puzzle_acc", "val. puzzle accuracy"))
 
@@ -174,10 +174,11 @@ class TrainingPanel(QWidget):
     def start_run(self, settings: RunSettings) -> QProcess:
         """Launch `sudoku-jepa train` for the form's settings and select the new run."""
         settings.out_dir.mkdir(parents=True, exist_ok=True)
-        settings.out_dir = settings.out_dir.resolve()
+        settings.out_dir = settings.out_dir.resolve()  # the trainer may run in another cwd
         if settings.out_dir != self.runs_dir.resolve():
             self._runs_dir_changed(str(settings.out_dir))
-        process = self._launch(settings.run_dir, settings.train_args())
+        # Keyed like the scanned folders (runs_dir / name), so the list and the selection agree.
+        process = self._launch(self.runs_dir / settings.name, settings.train_args())
         self.form.new_name()
         return process
 
@@ -333,9 +334,8 @@ class TrainingPanel(QWidget):
             step = "" if info.step is None else str(info.step)
             if info.step is not None and info.total_steps:
                 step += f" / {info.total_steps}"
-            best = info.best_accuracy
-            cells = (info.name, info.label, step, "" if best is None else f"{100 * best:.1f}%",
-                     (info.started or "").replace("T", " ")[:19])
+            cells = (info.name, info.label, step, best_text(info.best),
+                     (info.started or "").replace("T", " ")[:19].replace("+00:00", ""))
             for col, text in enumerate(cells):
                 item = self.table.item(row, col)
                 if item is None:
@@ -462,3 +462,11 @@ def _short(text: str, lines: int = 6, width: int = 160) -> str:
     kept = [line if len(line) <= width else line[: width - 1] + "…"
             for line in text.strip("\n").splitlines()[-lines:]]
     return "\n".join(kept)
+
+
+def best_text(best: dict) -> str:
+    """'12.5% / 97.3%': best validation puzzle and cell accuracy ('' before the first eval)."""
+    parts = [best.get(key) for key in ("val_puzzle_acc", "val_cell_acc")]
+    if not any(isinstance(p, int | float) for p in parts):
+        return ""
+    return " / ".join(f"{100 * p:.1f}%" if isinstance(p, int | float) else "–" for p in parts)

@@ -64,7 +64,7 @@ def test_lists_healthy_and_broken_runs_without_crashing(panel, tmp_path):
         "cut": "stopped",
         "broken": "incomplete (state.json is not valid JSON (line 1))",
     }
-    assert panel.table.item(row_of(panel, "good"), 3).text() == "25.0%"
+    assert panel.table.item(row_of(panel, "good"), 3).text() == "25.0% / 80.0%"
     for name in labels:  # selecting each one is safe too
         panel.table.selectRow(row_of(panel, name))
         assert panel.selected.name == name
@@ -251,7 +251,7 @@ def test_start_watch_stop_resume_export_and_use_a_tiny_run(qtbot, tmp_path, monk
     if not train_available():
         pytest.skip("`sudoku-jepa train` is not available yet")
     monkeypatch.chdir(tmp_path)
-    panel = TrainingPanel(tmp_path / "runs")
+    panel = TrainingPanel("runs")  # relative, as the app opens it
     qtbot.add_widget(panel)
     panel.timer.setInterval(250)
     form = panel.form
@@ -267,10 +267,11 @@ def test_start_watch_stop_resume_export_and_use_a_tiny_run(qtbot, tmp_path, monk
                                "energy_gap_size": "8"})
     process = panel.start_run(settings)
     run = tmp_path / "runs" / "it"
-    assert panel.selected == run
+    assert panel.selected.resolve() == run
 
     wait_for(qtbot, lambda: panel.plots.point_count("loss") > 0, 60, "the first metrics row")
     assert panel.selected_info.state == "running"
+    assert [item.text() for item in panel.table.selectedItems()][:2] == ["it", "running"]
     assert panel.stop_button.isEnabled()
     assert panel.progress_bar.value() > 0
 
@@ -284,7 +285,7 @@ def test_start_watch_stop_resume_export_and_use_a_tiny_run(qtbot, tmp_path, monk
     assert panel.resume_button.isEnabled()
 
     panel.resume_button.click()
-    resumed = panel.processes[run]
+    resumed = panel.processes[panel.selected]
     assert resumed is not process
     wait_for(qtbot, lambda: resumed.state() == resumed.ProcessState.NotRunning, 150,
              "the resumed run to finish")
