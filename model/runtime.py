@@ -333,6 +333,7 @@ class EnergyModel:
         self._check_settings(settings)
         givens = as_puzzle(puzzle)
         given_mask = givens > 0
+        given_onehot = np.eye(9, dtype=np.float32)[givens[given_mask] - 1]  # (givens, 9)
         C, Z = settings.chains, self.z_dim
         rng = np.random.default_rng(settings.seed)
         scale = 1.0 / math.sqrt(Z)
@@ -357,6 +358,7 @@ class EnergyModel:
             feeds[STEP_INPUTS[3]] = step_size
             feeds[STEP_INPUTS[4]] = noise
             z_next, energies, probs = self._step.run(list(STEP_OUTPUTS), feeds)
+            probs[:, given_mask] = given_onehot  # exactly one-hot (the decoder's are ~1e-17 off)
             grids = (probs.argmax(-1) + 1).astype(np.int8)  # (C, 81)
             grids[:, given_mask] = givens[given_mask]
             best = int(np.argmin(energies))
