@@ -275,7 +275,9 @@ def base_metadata(**meta: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 # the JEPA model -> the solver file
 # --------------------------------------------------------------------------------------------
-DEFAULT_SETTINGS = {"steps": 20, "chains": 8, "step_size": 0.5, "noise": 0.3}
+# Sized for the <= 50 ms budget with the cpu preset on 2 cores: ~6 ms encode + 11 x ~3.3 ms steps
+# at 4 chains (benchmarks/bench_runtime.py). Override per file with `export --steps/--chains`.
+DEFAULT_SETTINGS = {"steps": 10, "chains": 4, "step_size": 0.5, "noise": 0.3}
 
 
 class ExportError(ValueError):
