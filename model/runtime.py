@@ -309,7 +309,7 @@ class EnergyModel:
     def default_settings(self) -> DescentSettings:
         stored = self.metadata.get("default_settings") or {}
         return DescentSettings(
-            steps=int(stored.get("steps", 20)), chains=int(stored.get("chains", 8)),
+            steps=int(stored.get("steps", 10)), chains=int(stored.get("chains", 4)),
             step_size=float(stored.get("step_size", 0.5)), noise=float(stored.get("noise", 0.3)),
             seed=int(stored.get("seed", 0)))
 
