@@ -101,6 +101,37 @@ def bench(model_path: Path, threads: int, puzzles: int, step_repeats: int) -> di
     }
 
 
+def sweep(model_path: Path, threads: int, puzzles: int, grid: list[tuple[int, int]]) -> list[dict]:
+    """Accuracy and time of (steps, chains) settings on generated puzzles (never the shared sets).
+
+    The evidence behind the default settings stored at export: where more descent stops paying.
+    """
+    import dataclasses
+
+    os.environ["SUDOKU_JEPA_THREADS"] = str(threads)
+    from model.generator import generate_puzzles
+    from model.runtime import EnergyModel
+
+    model = EnergyModel.load(model_path, provider="cpu")
+    base = model.default_settings()
+    sets = {"30-40 givens": generate_puzzles(puzzles, givens=(30, 40), seed=4242),
+            "24-30 givens": generate_puzzles(puzzles, givens=(24, 30), seed=4243)}
+    rows = []
+    for steps, chains in grid:
+        settings = dataclasses.replace(base, steps=steps, chains=chains)
+        row = {"steps": steps, "chains": chains}
+        for name, items in sets.items():
+            times, valid, initial = [], 0, 0
+            for item in items:
+                result = model.solve(item.puzzle, settings)
+                times.append(result.ms)
+                valid += int(result.valid)
+                initial += int(result.initial_valid)
+            row[name] = (valid / len(items), initial / len(items), statistics.median(times))
+        rows.append(row)
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, default=None, help="ONNX solver file")
@@ -110,6 +141,8 @@ def main() -> int:
                         help="onnxruntime intra-op thread counts to compare (default: 1 2)")
     parser.add_argument("--puzzles", type=int, default=30, help="puzzles for the solve median")
     parser.add_argument("--step-repeats", type=int, default=200)
+    parser.add_argument("--sweep", nargs="*", default=None, metavar="STEPSxCHAINS",
+                        help="also compare settings, e.g. --sweep 0x1 5x4 10x4 20x8")
     args = parser.parse_args()
 
     if args.preset:
@@ -131,6 +164,16 @@ def main() -> int:
         steps = " / ".join(f"{r['step_ms'][c]:.2f}" for c in (1, 4, 8, 16))
         print(f"| {r['threads']} | {r['load_ms']:.0f} | {r['encode_ms']:.2f} | {steps} | "
               f"{r['solve_median_ms']:.1f} | {r['solve_p95_ms']:.1f} | {r['solved']} |")
+    if args.sweep is not None:
+        grid = [tuple(int(v) for v in item.split("x")) for item in args.sweep]
+        rows = sweep(path, args.threads[0], args.puzzles, grid)
+        names = [k for k in rows[0] if k not in ("steps", "chains")]
+        print("\n| steps x chains | " + " | ".join(
+            f"{n}: valid / step-0 valid / median ms" for n in names) + " |")
+        print("|---|" + "---|" * len(names))
+        for r in rows:
+            cells = " | ".join(f"{r[n][0]:.0%} / {r[n][1]:.0%} / {r[n][2]:.1f}" for n in names)
+            print(f"| {r['steps']} x {r['chains']} | {cells} |")
     return 0
 
 
