@@ -22,3 +22,25 @@ def test_best_checkpoint_uses_accuracy_never_energy():
     assert is_better({"val_puzzle_acc": 0.5, "val_cell_acc": 0.91, "loss_energy": 5.0}, best)
     assert is_better({"val_puzzle_acc": 0.6, "val_cell_acc": 0.1}, best)
     assert is_better({"val_puzzle_acc": 0.0, "val_cell_acc": 0.0}, None)
+
+
+def test_validation_picks_the_best_iteration_count_and_checkpoints_it(tmp_path):
+    import torch
+
+    from training.run import RunDir, load_checkpoint
+    from training.trainer import Trainer, evaluate_choices, iteration_choices
+
+    from .conftest import micro_config
+
+    cfg = micro_config()
+    assert iteration_choices(cfg.model) == [3, 6]  # trained count, eval_iters, 2x eval_iters
+    run = RunDir(tmp_path / "r")
+    run.create(cfg.to_dict())
+    trainer = Trainer(cfg, run, steps=4, quiet=True)
+    assert trainer.fit() == 0
+    row = evaluate_choices(trainer.model, trainer.val_sets, torch.device("cpu"), [3, 6])
+    key = (row["val_puzzle_acc"], row["val_cell_acc"])
+    assert all(key >= (row[f"val_puzzle_acc_at_{n}"], row[f"val_cell_acc_at_{n}"])
+               for n in (3, 6))
+    ck = load_checkpoint(run.best)
+    assert ck["model_config"]["eval_iters"] == ck["best"]["val_iters"]
