@@ -116,6 +116,20 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+def pid_is_trainer(pid: int) -> bool:
+    """Whether a live pid still runs a trainer, not another program that reused the id after the
+    trainer died. Linux reads the command line; elsewhere a live pid is trusted."""
+    if not pid_alive(pid):
+        return False
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if not sys.platform.startswith("linux") or not cmdline.exists():
+        return True
+    try:
+        return b"train" in cmdline.read_bytes()  # sudoku-jepa train, -m training, torchrun...
+    except OSError:
+        return True
+
+
 def is_run_dir(path: Path) -> bool:
     """A folder is a run when the trainer has written at least one of its files into it."""
     return path.is_dir() and any((path / name).exists() for name in RUN_FILES)
@@ -149,7 +163,7 @@ def read_run(path: Path) -> RunInfo:
         info.reason = f"state.json has unknown state {claimed!r}"
         return info
     info.state = claimed
-    if claimed == "running" and (info.pid is None or not pid_alive(info.pid)):
+    if claimed == "running" and (info.pid is None or not pid_is_trainer(info.pid)):
         info.state, info.reason = "stopped", "process gone"
     if info.state in ("stopped", "failed") and not info.has_checkpoint:
         info.reason = ", ".join(r for r in (info.reason, "no checkpoint") if r)
@@ -305,7 +319,10 @@ def model_val_metrics(path: Path) -> dict[str, Any]:
 
 
 def stop_pid(pid: int) -> None:
-    """Ask a trainer this app did not start to stop: SIGTERM, which it handles gracefully."""
+    """Ask a trainer this app did not start to stop: SIGTERM, which it handles gracefully.
+    Raises ProcessLookupError when the pid is gone or now belongs to another program."""
+    if not pid_is_trainer(pid):
+        raise ProcessLookupError(f"process {pid} is not a running trainer")
     os.kill(pid, signal.SIGTERM)
 
 

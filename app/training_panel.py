@@ -163,7 +163,7 @@ class TrainingPanel(QWidget):
 
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
-        self.timer.timeout.connect(self.refresh)
+        self.timer.timeout.connect(self._tick)
         self.timer.start()
         app = QApplication.instance()
         if app is not None:
@@ -320,6 +320,14 @@ class TrainingPanel(QWidget):
             if info.path == run_dir:
                 self.table.selectRow(row)
         self._refresh_selected()
+
+    def _tick(self) -> None:
+        if self.isVisible():  # a hidden tab (the user is solving) costs no file reads
+            self.refresh()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        self.refresh()
 
     def refresh(self) -> None:
         """One tick: rescan the runs folder, then follow the selected run's files."""

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from app.run_monitor import (
     MetricsTail,
     format_duration,
@@ -17,6 +19,7 @@ from app.run_monitor import (
     progress,
     read_run,
     scan_runs,
+    stop_pid,
 )
 
 
@@ -65,16 +68,40 @@ def dead_pid() -> int:
     return proc.pid
 
 
+def trainer_like_process() -> subprocess.Popen:
+    """A stand-in whose command line mentions train, as `sudoku-jepa train` does."""
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "train"])
+
+
 def test_states_of_healthy_runs(tmp_path):
     make_run(tmp_path, "done", state("finished", step=100), export=True)
     make_run(tmp_path, "paused", state("stopped"))
-    make_run(tmp_path, "live", state("running", pid=os.getpid()))
+    proc = trainer_like_process()
+    make_run(tmp_path, "live", state("running", pid=proc.pid))
     runs = {r.name: r for r in scan_runs(tmp_path)}
     assert runs["done"].label == "finished" and runs["done"].has_export
     assert runs["paused"].label == "stopped" and runs["paused"].can_resume
-    assert runs["live"].label == "running" and runs["live"].pid == os.getpid()
+    assert runs["live"].label == "running" and runs["live"].pid == proc.pid
     assert runs["done"].best_accuracy == 0.25
     assert runs["done"].step == 100 and runs["done"].total_steps == 100
+    proc.kill()
+    proc.wait()
+    assert read_run(tmp_path / "live").label == "stopped (process gone)"
+
+
+def test_a_reused_pid_is_not_taken_for_the_trainer(tmp_path):
+    """The trainer died and its pid now runs something else: that is not a running trainer,
+    and Stop must not signal it."""
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        make_run(tmp_path, "reused", state("running", pid=other.pid))
+        assert read_run(tmp_path / "reused").label == "stopped (process gone)"
+        with pytest.raises(ProcessLookupError):
+            stop_pid(other.pid)
+        assert other.poll() is None  # untouched
+    finally:
+        other.kill()
+        other.wait()
 
 
 def test_running_with_dead_pid_is_stopped_process_gone(tmp_path):
@@ -169,7 +196,8 @@ def test_truncated_metrics_file_does_not_break_the_listing(tmp_path):
     assert [r["step"] for r in tail.read_new()] == [10]
 
 
-def test_progress_and_eta(tmp_path):
+def test_progress_and_eta(tmp_path, monkeypatch):
+    monkeypatch.setattr("app.run_monitor.pid_is_trainer", lambda pid: True)
     make_run(tmp_path, "live", state("running", pid=os.getpid(), step=40))
     info = read_run(tmp_path / "live")
     rows = [{"step": 40, "eta_s": 125.0}, {"step": 50, "eta_s": 100.0}]

@@ -73,7 +73,8 @@ def test_lists_healthy_and_broken_runs_without_crashing(panel, tmp_path):
     assert not panel.resume_button.isEnabled() or panel.selected_info.can_resume
 
 
-def test_plots_and_progress_follow_a_growing_metrics_file(panel, tmp_path):
+def test_plots_and_progress_follow_a_growing_metrics_file(panel, tmp_path, monkeypatch):
+    monkeypatch.setattr("app.run_monitor.pid_is_trainer", lambda pid: True)
     run = make_run(tmp_path / "runs", "live", state("running", pid=os.getpid(), step=20),
                    rows=rows(1, 20))
     panel.refresh()
@@ -129,7 +130,7 @@ def test_compare_falls_back_to_metrics_of_the_run(panel, tmp_path):
 
 
 def test_stop_signals_a_run_started_elsewhere(panel, tmp_path):
-    trainer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    trainer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "train"])
     try:
         run = make_run(tmp_path / "runs", "terminal", state("running", pid=trainer.pid))
         panel.refresh()
@@ -253,6 +254,7 @@ def test_start_watch_stop_resume_export_and_use_a_tiny_run(qtbot, tmp_path, monk
     monkeypatch.chdir(tmp_path)
     panel = TrainingPanel("runs")  # relative, as the app opens it
     qtbot.add_widget(panel)
+    panel.show()  # the timer only refreshes a visible panel
     panel.timer.setInterval(250)
     form = panel.form
     form.preset.setCurrentText("tiny")
