@@ -10,6 +10,7 @@ bit-generator state, so a resumed run sees exactly the batches it would have see
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,9 @@ class DataConfig:
     end_weights: tuple[float, ...] = (0.3, 0.2, 0.5)  # ... from `curriculum_frac` of the run on
     curriculum_frac: float = 0.5
     train_file: str | None = None  # a file dataset instead of the generated stream
+    pool_size: int = 0  # > 0: per band, a cached pool of this many puzzles + augmentation
+    #                     (GPU runs: generating fresh puzzles would starve the GPU)
+    cache_dir: str = "runs/.pool-cache"
     val_size: int = 256  # puzzles per validation set
     val_bands: tuple[tuple[str, int, int], ...] = (("easy", 30, 40), ("hard", 17, 25))
 
@@ -65,6 +69,65 @@ class GeneratedStream:
                 continue
             puzzles[i], solutions[i] = p, s
             i += 1
+        return puzzles, solutions
+
+    def state_dict(self) -> dict:
+        return {"rng": self.rng.bit_generator.state}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.rng.bit_generator.state = state["rng"]
+
+
+def _pool_chunk(args: tuple) -> tuple[np.ndarray, np.ndarray]:
+    band, count, seed = args
+    gen = generate_puzzles(count, tuple(band), seed=seed)
+    return np.stack([g.puzzle for g in gen]), np.stack([g.solution for g in gen])
+
+
+def build_pool(band: tuple[int, int], size: int, seed: int, cache_dir: str | Path,
+               exclude: set[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """`size` generated puzzles of a givens band, in parallel chunks, cached as .npz."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    path = Path(cache_dir) / f"pool-{band[0]}-{band[1]}-{size}-{seed}.npz"
+    if path.is_file():
+        data = np.load(path)
+        return data["puzzles"], data["solutions"]
+    chunk = 1000
+    jobs = [(band, min(chunk, size - i), seed * 100_003 + i) for i in range(0, size, chunk)]
+    workers = max(1, min(len(jobs), (os.cpu_count() or 1)))
+    with ProcessPoolExecutor(workers) as pool:
+        parts = list(pool.map(_pool_chunk, jobs))
+    puzzles = np.concatenate([p for p, _ in parts])
+    solutions = np.concatenate([s for _, s in parts])
+    if exclude:
+        keep = np.array([format_grid(p) not in exclude for p in puzzles], bool)
+        puzzles, solutions = puzzles[keep], solutions[keep]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + f".{os.getpid()}.tmp.npz")
+    np.savez(tmp, puzzles=puzzles, solutions=solutions)
+    os.replace(tmp, path)
+    return puzzles, solutions
+
+
+class PoolStream:
+    """Curriculum over cached per-band pools, each sample a fresh random symmetry."""
+
+    def __init__(self, cfg: DataConfig, seed: int, exclude: set[str] | None = None):
+        self.cfg = cfg
+        self.pools = [build_pool(band, cfg.pool_size, 1000 + k, cfg.cache_dir, exclude)
+                      for k, band in enumerate(cfg.bands)]
+        self.rng = np.random.default_rng(seed)
+
+    def batch(self, size: int, progress: float) -> tuple[np.ndarray, np.ndarray]:
+        weights = band_weights(self.cfg, progress)
+        bands = self.rng.choice(len(weights), size=size, p=weights)
+        puzzles = np.zeros((size, 81), np.int8)
+        solutions = np.zeros((size, 81), np.int8)
+        for i, b in enumerate(bands):
+            pool_p, pool_s = self.pools[b]
+            j = int(self.rng.integers(len(pool_p)))
+            puzzles[i], solutions[i] = augment(pool_p[j], pool_s[j], self.rng)
         return puzzles, solutions
 
     def state_dict(self) -> dict:

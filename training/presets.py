@@ -123,7 +123,7 @@ def preset(name: str) -> TrainConfig:
             model=ModelConfig(d_model=192, mlp_hidden=384, iters=24, eval_iters=48,
                               supervised_iters=12, iters_jitter=12, z_dim=32, target_iters=2,
                               head_hidden=256),
-            data=DataConfig(val_size=1000, curriculum_frac=0.4),
+            data=DataConfig(val_size=1000, curriculum_frac=0.4, pool_size=200_000),
             batch_size=512, lr=1e-3, warmup_steps=1000, total_steps=20000, minutes=None,
             log_every=50, eval_every=1000, checkpoint_minutes=5.0)
     raise ValueError(f"unknown preset {name!r}; choose tiny, cpu or gpu")

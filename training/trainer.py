@@ -22,7 +22,13 @@ import torch.distributed as dist
 
 from model.energy import energy_gap
 from model.network import SudokuJEPA, count_parameters, ema_momentum, ema_update, puzzle_onehot
-from training.data import FileStream, GeneratedStream, exclusion_set, validation_sets
+from training.data import (
+    FileStream,
+    GeneratedStream,
+    PoolStream,
+    exclusion_set,
+    validation_sets,
+)
 from training.losses import compute_losses
 from training.presets import TrainConfig
 from training.run import RunDir, load_checkpoint, save_checkpoint
@@ -239,8 +245,12 @@ class Trainer:
         exclude = exclusion_set(self.val_sets) if self.dist.main else exclusion_set(
             validation_sets(cfg.data))
         stream_seed = cfg.seed * 1000 + self.dist.rank
-        self.stream = (FileStream(cfg.data.train_file, stream_seed, exclude)
-                       if cfg.data.train_file else GeneratedStream(cfg.data, stream_seed, exclude))
+        if cfg.data.train_file:
+            self.stream = FileStream(cfg.data.train_file, stream_seed, exclude)
+        elif cfg.data.pool_size > 0:
+            self.stream = PoolStream(cfg.data, stream_seed, exclude)
+        else:
+            self.stream = GeneratedStream(cfg.data, stream_seed, exclude)
         if resume is not None:
             self._restore(resume)
             if steps is not None:  # --resume with --steps N: extend or shorten the run

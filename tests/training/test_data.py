@@ -78,3 +78,19 @@ def test_bad_file_names_path_and_line(tmp_path):
         read_dataset(bad)
     with pytest.raises(DataError, match="no such"):
         read_dataset(tmp_path / "missing.txt")
+
+
+def test_pool_stream_is_cached_valid_and_resumable(tmp_path):
+    from training.data import PoolStream
+
+    cfg = DataConfig(bands=((30, 40), (17, 25)), start_weights=(0.5, 0.5), end_weights=(0.5, 0.5),
+                     pool_size=20, cache_dir=str(tmp_path))
+    stream = PoolStream(cfg, seed=0)
+    assert len(list(tmp_path.glob("pool-*.npz"))) == 2
+    state = stream.state_dict()
+    puzzles, solutions = stream.batch(5, 0.0)
+    for p, s in zip(puzzles, solutions, strict=True):
+        assert is_valid_solution(s, p)
+    again = PoolStream(cfg, seed=7)  # reads the cache
+    again.load_state_dict(state)
+    assert np.array_equal(again.batch(5, 0.0)[0], puzzles)
