@@ -14,6 +14,7 @@ Random numbers come from `numpy.random.default_rng(seed)`: start noise first, th
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import math
 import os
@@ -217,7 +218,9 @@ def _make_sessions(path: Path, parts: tuple[bytes, bytes],
         if PROVIDERS["cuda"] not in ort.get_available_providers():
             reason = "onnxruntime has no CUDA provider in this install"  # e.g. plain onnxruntime
         else:
-            with _captured_stderr() as lines:
+            with _captured_stderr() as lines, contextlib.redirect_stdout(io.StringIO()):
+                with contextlib.suppress(Exception):  # CUDA/cuDNN from nvidia-* wheels, if any
+                    ort.preload_dlls()
                 try:
                     sessions = [ort.InferenceSession(
                         p, options, providers=[PROVIDERS["cuda"], PROVIDERS["cpu"]]) for p in parts]
