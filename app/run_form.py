@@ -13,11 +13,12 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QProcess, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -54,6 +55,37 @@ def givens_overrides(low: int, high: int, curriculum: bool) -> dict[str, str]:
         bands, start, end = [[b, high], [a, b], [low, a]], [1.0, 0.0, 0.0], [0.3, 0.2, 0.5]
     return {KEY_BANDS: json.dumps(bands), KEY_START_WEIGHTS: json.dumps(start),
             KEY_END_WEIGHTS: json.dumps(end)}
+
+
+# Asked of the training package in a subprocess (the app may not import it): each preset's config.
+PRESET_PROBE = ("import json; from training.presets import preset; "
+                "print(json.dumps({n: preset(n).to_dict() for n in ('tiny', 'cpu', 'gpu')}))")
+_preset_configs: dict[str, dict] | None = None  # filled once per app by the first probe
+
+
+def preset_hints(config: dict) -> dict[str, str]:
+    """Placeholder text for each field from one preset's resolved config: what a blank keeps."""
+    hints: dict[str, str] = {}
+    minutes, steps = config.get("minutes"), config.get("total_steps")
+    if isinstance(minutes, int | float):
+        hints["steps"] = hints["minutes"] = f"preset: a {minutes:g}-minute budget"
+    elif steps is not None:
+        hints["steps"] = hints["minutes"] = f"preset: {steps} steps"
+    if "batch_size" in config:
+        hints["batch_size"] = f"preset: {config['batch_size']}"
+    if isinstance(config.get("lr"), int | float):
+        hints["lr"] = f"preset: {config['lr']:g}"
+    model = config.get("model") or {}
+    if "d_model" in model:
+        hints["model_dim"] = f"preset: {model['d_model']}"
+    bands = (config.get("data") or {}).get("bands") or []
+    try:
+        text = ", ".join(f"{low}-{high}" for low, high in bands)
+    except (TypeError, ValueError):
+        text = ""
+    if text:
+        hints["givens"] = f"preset: {text}" + (" (curriculum)" if len(bands) > 1 else "")
+    return hints
 
 
 def detect_devices() -> dict[str, str]:
@@ -167,11 +199,14 @@ class RunForm(QWidget):
         self.start_button = QPushButton("Start training")
         self.start_button.clicked.connect(self._start)
 
-        self.length.setPlaceholderText("preset default")
-        self.batch_size.setPlaceholderText("preset default")
-        self.lr.setPlaceholderText("preset default, e.g. 2e-3")
-        self.model_dim.setPlaceholderText("preset default, e.g. 64")
-        self.givens.setPlaceholderText("preset default (its bands), e.g. 17-40")
+        self.placeholders = {
+            self.length: "preset default", self.batch_size: "preset default",
+            self.lr: "preset default, e.g. 2e-3", self.model_dim: "preset default, e.g. 64",
+            self.givens: "preset default, e.g. 17-40",
+        }
+        for edit, text in self.placeholders.items():
+            edit.setPlaceholderText(text)
+        self._probe: QProcess | None = None
         self.curriculum.setToolTip("with a givens range: split it into three bands and move "
                                    "from the easiest to the hardest over the run")
 
@@ -216,6 +251,7 @@ class RunForm(QWidget):
             edit.textChanged.connect(self.validate)
         self.out_dir.textChanged.connect(self._out_dir_edited)
         self.length_kind.currentIndexChanged.connect(self.validate)
+        self.length_kind.currentIndexChanged.connect(self.show_preset_hints)
         self.device.currentIndexChanged.connect(self.validate)
         self.preset.currentTextChanged.connect(self._preset_changed)
         self.validate()
@@ -305,7 +341,47 @@ class RunForm(QWidget):
         """A fresh default name after a start, so the next Start does not clash."""
         self.name.setText(default_run_name(self.preset.currentText()))
 
+    # -- what the preset would use -------------------------------------------------------------
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if _preset_configs is None and self._probe is None:
+            self._start_probe()
+        self.show_preset_hints()
+
+    def _start_probe(self) -> None:
+        """Ask `training.presets` in a child Python for the presets (it imports torch: seconds)."""
+        self._probe = QProcess(self)
+        self._probe.finished.connect(self._probe_finished)
+        self._probe.start(sys.executable, ["-c", PRESET_PROBE])
+
+    def _probe_finished(self, exit_code: int, _status) -> None:
+        global _preset_configs
+        output = bytes(self._probe.readAllStandardOutput()).decode("utf-8", "replace")
+        if exit_code == 0:
+            try:
+                configs = json.loads(output.strip().splitlines()[-1])
+            except (json.JSONDecodeError, IndexError):
+                configs = None
+            if isinstance(configs, dict):
+                _preset_configs = configs
+        self.show_preset_hints()
+
+    def show_preset_hints(self) -> None:
+        """Placeholders say what a blank field keeps: the preset's own values once known."""
+        config = (_preset_configs or {}).get(self.preset.currentText())
+        hints = preset_hints(config) if isinstance(config, dict) else {}
+        keys = {self.length: self.length_kind.currentText(), self.batch_size: "batch_size",
+                self.lr: "lr", self.model_dim: "model_dim", self.givens: "givens"}
+        for edit, key in keys.items():
+            edit.setPlaceholderText(hints.get(key, self.placeholders[edit]))
+
+    def stop_probe(self) -> None:
+        if self._probe is not None and self._probe.state() != QProcess.ProcessState.NotRunning:
+            self._probe.kill()
+            self._probe.waitForFinished(2000)
+
     def _preset_changed(self, preset: str) -> None:
+        self.show_preset_hints()
         if re.match(r"^(tiny|cpu|gpu)-\d{8}-\d{6}$", self.name.text().strip()):
             self.name.setText(default_run_name(preset))
         if preset == "gpu" and not self.devices.get("cuda"):

@@ -208,6 +208,7 @@ class TrainingPanel(QWidget):
     def shutdown(self, timeout_ms: int = 15000) -> None:
         """Stop the runs this panel started, gracefully, before the app exits."""
         self.timer.stop()
+        self.form.stop_probe()
         for process in self.processes.values():
             if process.state() != QProcess.ProcessState.NotRunning:
                 process.terminate()

@@ -187,6 +187,28 @@ def test_form_shows_reasons_beside_fields_and_builds_the_command(qtbot, tmp_path
     assert "is a file" in form.errors()["out_dir"]
 
 
+def test_placeholders_show_the_presets_values(qtbot, tmp_path, monkeypatch):
+    configs = {
+        "tiny": {"total_steps": 120, "minutes": None, "batch_size": 32, "lr": 0.003,
+                 "model": {"d_model": 32}, "data": {"bands": [[34, 44]]}},
+        "cpu": {"total_steps": 4000, "minutes": 60.0, "batch_size": 64, "lr": 0.002,
+                "model": {"d_model": 96}, "data": {"bands": [[30, 40], [25, 30], [17, 25]]}},
+    }
+    monkeypatch.setattr("app.run_form._preset_configs", configs)
+    form = RunForm(tmp_path)
+    qtbot.add_widget(form)
+    form.show_preset_hints()
+    assert form.length.placeholderText() == "preset: 120 steps"
+    assert form.lr.placeholderText() == "preset: 0.003"
+    assert form.givens.placeholderText() == "preset: 34-44"
+    form.preset.setCurrentText("cpu")
+    assert form.length.placeholderText() == "preset: a 60-minute budget"
+    assert form.model_dim.placeholderText() == "preset: 96"
+    assert form.givens.placeholderText() == "preset: 30-40, 25-30, 17-25 (curriculum)"
+    form.preset.setCurrentText("gpu")  # unknown to the probe: the generic text
+    assert form.batch_size.placeholderText() == "preset default"
+
+
 def test_unavailable_device_is_disabled_with_its_reason(qtbot, tmp_path):
     form = RunForm(tmp_path)
     qtbot.add_widget(form)
@@ -338,3 +360,9 @@ def test_start_watch_stop_resume_export_and_use_a_tiny_run(qtbot, tmp_path, monk
     assert np.array_equal(result.grid[puzzle > 0], puzzle[puzzle > 0])
     assert result.valid == is_valid_solution(result.grid, puzzle)
     assert result.valid, "the tiny model should fill three naked singles"
+
+    # Shown, the form asked the training package (in a child Python) for the presets' values.
+    wait_for(qtbot, lambda: form.batch_size.placeholderText().startswith("preset: "), 60,
+             "the preset probe")
+    form.preset.setCurrentText("tiny")
+    assert form.length.placeholderText().startswith("preset: ")
