@@ -11,7 +11,7 @@ onnx 1.23, onnxscript 0.7):
    bias on a 3-d input specialises every reshape to the traced chain count (a torch bug), which
    is why earlier attempts came out with a fixed batch.
 2. The traced graph's parameter inputs are registered as buffers of a wrapper module, which
-   `torch.onnx.export(..., dynamo=True)` exports with a dynamic `chains` axis.
+   `torch.onnx.export(..., dynamo=True)` exports with dynamic puzzle, chain and row axes.
 3. The encode graph and the step graph are merged into ONE file (`onnx.compose.merge_models`,
    prefixes `encode/` and `step/`); the runtime splits them with `onnx.utils.Extractor`.
 
@@ -285,9 +285,10 @@ class ExportError(ValueError):
 
 
 class _EncodePuzzle(torch.nn.Module):
-    """puzzle (1, 81) int64, start_noise (C, 81, Z) -> z_context (1, 81, D), z_0 (C, 81, Z).
+    """puzzle (P, 81) int64, start_noise (P, C, 81, Z) -> z_context (P, 81, D), z_0 (P, C, 81, Z).
 
-    Steps 1-2 of `model.langevin` (start noise already scaled; chain 0's is zero).
+    Steps 1-2 of `model.langevin` (start noise already scaled; chain 0's is zero). The encoder
+    runs once per puzzle, not once per chain.
     """
 
     def __init__(self, model: torch.nn.Module, iters: int | None) -> None:
@@ -298,15 +299,21 @@ class _EncodePuzzle(torch.nn.Module):
     def forward(self, puzzle: torch.Tensor, start_noise: torch.Tensor):
         from model.network import l2_normalize, puzzle_onehot
 
-        givens = puzzle_onehot(puzzle)  # (1, 81, 9)
-        z_context = self.model.encode(givens, self.iters)[-1]  # (1, 81, D)
-        z0 = l2_normalize(self.model.start_latent(z_context) + start_noise)  # (C, 81, Z)
+        givens = puzzle_onehot(puzzle)  # (P, 81, 9)
+        z_context = self.model.encode(givens, self.iters)[-1]  # (P, 81, D)
+        start = self.model.start_latent(z_context)  # (P, 81, Z)
+        z0 = l2_normalize(start.unsqueeze(1) + start_noise)  # (P, C, 81, Z)
         return z_context, z0
 
 
 def solver_graphs(model: torch.nn.Module, iters: int | None = None,
-                  chains: int = 8) -> tuple[onnx.ModelProto, onnx.ModelProto]:
-    """The encode graph and the Langevin-step graph of a trained `SudokuJEPA` (eval mode)."""
+                  ) -> tuple[onnx.ModelProto, onnx.ModelProto]:
+    """The encode graph and the Langevin-step graph of a trained `SudokuJEPA` (eval mode).
+
+    Dynamic axes: encode has `puzzles` and `chains`; the step works on rows of (puzzle, chain)
+    pairs, axis `batch` (z_context and puzzle repeated per chain by the caller), so one call can
+    hold several chains of several puzzles. Traced at sizes > 1 (a traced size of 1 specialises).
+    """
     import model.langevin as langevin
     from model.energy import EnergyFunction
     from model.network import puzzle_onehot
@@ -322,23 +329,25 @@ def solver_graphs(model: torch.nn.Module, iters: int | None = None,
         return torch.func.functional_call(encoder, params, (puzzle, start_noise))
 
     def step(params, z_context, puzzle, z, step_size, noise):
-        C = z.shape[0]
-        givens = puzzle_onehot(puzzle).expand(C, -1, -1)  # (C, 81, 9)
-        z_ctx = z_context.expand(C, -1, -1)  # (C, 81, D)
-        return langevin.langevin_step(params, energy_fn, z_ctx, givens, z, step_size, noise)
+        givens = puzzle_onehot(puzzle)  # (B, 81, 9)
+        return langevin.langevin_step(params, energy_fn, z_context, givens, z, step_size, noise)
 
-    puzzle = torch.zeros(1, 81, dtype=torch.int64)
+    P, C = 2, 3
+    puzzle = torch.zeros(P, 81, dtype=torch.int64)
     puzzle[0, :9] = torch.arange(1, 10)
-    start_noise = torch.randn(chains, 81, Z) * 0.1
-    chain_axis = {0: "chains"}
+    puzzle[1, ::9] = torch.arange(1, 10)
+    start_noise = torch.randn(P, C, 81, Z) * 0.1
     encode_proto = export_pure_function(
         encode, encode_params, (puzzle, start_noise), ENCODE_INPUTS, ENCODE_OUTPUTS,
-        {"start_noise": chain_axis})
+        {"puzzle": {0: "puzzles"}, "start_noise": {0: "puzzles", 1: "chains"}})
     with torch.no_grad():
         z_context, z0 = encode(encode_params, puzzle, start_noise)
+    rows = {0: "batch"}
+    step_inputs = (z_context.repeat_interleave(C, 0), puzzle.repeat_interleave(C, 0),
+                   z0.reshape(P * C, 81, Z), torch.tensor(0.5), torch.randn(P * C, 81, Z) * 0.1)
     step_proto = export_pure_function(
-        step, step_params, (z_context, puzzle, z0, torch.tensor(0.5), torch.randn(chains, 81, Z)),
-        STEP_INPUTS, STEP_OUTPUTS, {"z": chain_axis, "noise": chain_axis},
+        step, step_params, step_inputs, STEP_INPUTS, STEP_OUTPUTS,
+        {"z_context": rows, "puzzle": rows, "z": rows, "noise": rows},
         grad_alias_modules=(langevin,))
     return encode_proto, step_proto
 

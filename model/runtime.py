@@ -2,7 +2,7 @@
 
 Runs exactly the algorithm of `model/langevin.py` on the graphs `model/export.py` writes:
 1. encode once: z_context (1, 81, D) and the chains' start z_0 (C, 81, Z) (chain 0 starts clean,
-   the others with `noise * randn / sqrt(Z)`);
+   the others with `noise * randn / sqrt(Z)`); the step graph takes one row per chain;
 2. per step t < steps: one graph call gives the energy and probabilities at z_t and
    z_{t+1} = normalize(z_t - step_size * dE/dz + noise_t * randn / sqrt(Z)), the gradient computed
    inside the graph, noise_t annealed linearly from `noise` to 0;
@@ -344,9 +344,11 @@ class EnergyModel:
         start_noise = rng.standard_normal((C, 81, Z), dtype=np.float32) * np.float32(
             settings.noise * scale)
         start_noise[0] = 0.0  # chain 0 starts clean
-        z_context, z = self._encode.run(
-            list(ENCODE_OUTPUTS), {ENCODE_INPUTS[0]: puzzle_in, ENCODE_INPUTS[1]: start_noise})
-        feeds = {STEP_INPUTS[0]: z_context, STEP_INPUTS[1]: puzzle_in}
+        z_context, z = self._encode.run(list(ENCODE_OUTPUTS), {
+            ENCODE_INPUTS[0]: puzzle_in, ENCODE_INPUTS[1]: start_noise[None]})
+        z = z[0]  # (C, 81, Z)
+        feeds = {STEP_INPUTS[0]: np.repeat(z_context, C, axis=0),  # (C, 81, D): one row a chain
+                 STEP_INPUTS[1]: np.repeat(puzzle_in, C, axis=0)}  # (C, 81)
         zero_noise = np.zeros((C, 81, Z), np.float32)
         previous = None
         for t in range(settings.steps + 1):

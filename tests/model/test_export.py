@@ -47,23 +47,24 @@ def _rel(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _torch_step(model, z_context, puzzle, z, step_size, noise):
-    C = z.shape[0]
     energy_fn = EnergyFunction(model)
-    givens = puzzle_onehot(torch.as_tensor(puzzle, dtype=torch.int64)).expand(C, -1, -1)
+    givens = puzzle_onehot(torch.as_tensor(puzzle, dtype=torch.int64))
     out = langevin.langevin_step(
-        dict(energy_fn.named_parameters()), energy_fn, torch.as_tensor(z_context).expand(C, -1, -1),
-        givens, torch.as_tensor(z), step_size, torch.as_tensor(noise))
+        dict(energy_fn.named_parameters()), energy_fn, torch.as_tensor(z_context), givens,
+        torch.as_tensor(z), step_size, torch.as_tensor(noise))
     return [t.detach().numpy() for t in out]
 
 
-@pytest.mark.parametrize("chains", [1, 3, 8, 13])
-def test_step_matches_torch_for_random_inputs(torch_model, onnx_model, puzzles, chains):
-    rng = np.random.default_rng(chains)
+@pytest.mark.parametrize("rows", [1, 3, 8, 13])
+def test_step_matches_torch_for_random_inputs(torch_model, onnx_model, puzzles, rows):
+    """Rows are (puzzle, chain) pairs: here chains of two different puzzles in one call."""
+    rng = np.random.default_rng(rows)
     Z, D = torch_model.cfg.z_dim, torch_model.cfg.d_model
-    puzzle = puzzles[0].astype(np.int64)[None]  # (1, 81)
-    z_context = rng.standard_normal((1, 81, D)).astype(np.float32)
-    z = rng.standard_normal((chains, 81, Z)).astype(np.float32)
-    noise = (0.1 * rng.standard_normal((chains, 81, Z))).astype(np.float32)
+    which = np.arange(rows) % 2
+    puzzle = np.stack([puzzles[0], puzzles[1]]).astype(np.int64)[which]  # (rows, 81)
+    z_context = rng.standard_normal((rows, 81, D)).astype(np.float32)
+    z = rng.standard_normal((rows, 81, Z)).astype(np.float32)
+    noise = (0.1 * rng.standard_normal((rows, 81, Z))).astype(np.float32)
     expected = _torch_step(torch_model, z_context, puzzle, z, 0.3, noise)
     got = onnx_model._step.run(list(STEP_OUTPUTS), dict(zip(STEP_INPUTS, [
         z_context, puzzle, z, np.array(0.3, np.float32), noise], strict=True)))
@@ -76,15 +77,15 @@ def test_gradient_is_in_the_graph(torch_model, onnx_model, puzzles):
     """z_next - z + noise = -step_size * dE/dz: compare with torch autograd's gradient."""
     rng = np.random.default_rng(0)
     Z = torch_model.cfg.z_dim
-    puzzle = puzzles[1].astype(np.int64)[None]
+    puzzle = puzzles[1].astype(np.int64)[None].repeat(2, 0)  # (2, 81): two chains
     z_context, z0 = onnx_model._encode.run(list(ENCODE_OUTPUTS), {
-        ENCODE_INPUTS[0]: puzzle, ENCODE_INPUTS[1]: np.zeros((2, 81, Z), np.float32)})
+        ENCODE_INPUTS[0]: puzzle[:1], ENCODE_INPUTS[1]: np.zeros((1, 2, 81, Z), np.float32)})
+    z_context, z0 = z_context.repeat(2, 0), z0[0]
     z = l2_normalize(torch.as_tensor(z0 + 0.3 * rng.standard_normal(z0.shape, np.float32)))
     z = z.numpy()
     z_leaf = torch.as_tensor(z).requires_grad_(True)
-    givens = puzzle_onehot(torch.as_tensor(puzzle)).expand(2, -1, -1)
-    energy, _ = EnergyFunction(torch_model)(torch.as_tensor(z_context).expand(2, -1, -1), givens,
-                                            z_leaf)
+    givens = puzzle_onehot(torch.as_tensor(puzzle))
+    energy, _ = EnergyFunction(torch_model)(torch.as_tensor(z_context), givens, z_leaf)
     (grad,) = torch.autograd.grad(energy.sum(), z_leaf)
     expected = l2_normalize(torch.as_tensor(z) - 1e-3 * grad).detach().numpy()
     got, _, _ = onnx_model._step.run(list(STEP_OUTPUTS), dict(zip(STEP_INPUTS, [
@@ -93,15 +94,20 @@ def test_gradient_is_in_the_graph(torch_model, onnx_model, puzzles):
     assert _rel(expected - z, got - z) < 1e-3  # the tiny move itself matches the gradient
 
 
-def test_encode_matches_torch(torch_model, onnx_model, puzzles):
+@pytest.mark.parametrize("count, chains", [(1, 4), (3, 1), (2, 5)])
+def test_encode_matches_torch(torch_model, onnx_model, puzzles, count, chains):
     Z = torch_model.cfg.z_dim
-    puzzle = puzzles[2].astype(np.int64)[None]
-    start_noise = (0.05 * np.random.default_rng(1).standard_normal((4, 81, Z))).astype(np.float32)
+    puzzle = np.stack(puzzles[:count]).astype(np.int64)  # (P, 81)
+    start_noise = (0.05 * np.random.default_rng(1).standard_normal((count, chains, 81, Z))
+                   ).astype(np.float32)
     got = onnx_model._encode.run(list(ENCODE_OUTPUTS), {
         ENCODE_INPUTS[0]: puzzle, ENCODE_INPUTS[1]: start_noise})
     with torch.no_grad():
         z_context = torch_model.encode(puzzle_onehot(torch.as_tensor(puzzle)))[-1]
-        z0 = l2_normalize(torch_model.start_latent(z_context) + torch.as_tensor(start_noise))
+        start = torch_model.start_latent(z_context).unsqueeze(1)
+        z0 = l2_normalize(start + torch.as_tensor(start_noise))
+    assert got[0].shape == (count, 81, torch_model.cfg.d_model)
+    assert got[1].shape == (count, chains, 81, Z)
     assert _rel(z_context.numpy(), got[0]) < 1e-4
     assert _rel(z0.numpy(), got[1]) < 1e-4
 
