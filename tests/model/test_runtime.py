@@ -98,6 +98,17 @@ def test_solve_reports_the_lowest_energy_state(model, easy):
     assert result.ms > 0
 
 
+def test_solve_many_agrees_with_solve(model, easy):
+    batch = model.solve_many(easy, SMALL)
+    for puzzle, got in zip(easy, batch, strict=True):
+        want = model.solve(puzzle, SMALL)
+        np.testing.assert_array_equal(got.grid, want.grid)
+        np.testing.assert_allclose(got.energy_trace, want.energy_trace, rtol=1e-5)
+        assert (got.valid, got.initial_valid, got.any_chain_valid) == (
+            want.valid, want.initial_valid, want.any_chain_valid)
+        np.testing.assert_allclose(got.probs, want.probs, atol=1e-5)
+
+
 def test_a_chain_count_that_was_not_traced_works(model, easy):
     for chains in (1, 3, 17):
         result = model.solve(easy[0], dataclasses.replace(SMALL, chains=chains, steps=2))
