@@ -415,6 +415,7 @@ class Trainer:
                         acc = row.get("val_puzzle_acc")
                     if main and run is not None:
                         run.append_metrics(row)
+                        self._tensorboard(row)
                         run.write_state(state="running", step=self.step,
                                         total_steps=self.total_steps, best=self.best)
                     self.progress.total = self.total_steps
@@ -454,6 +455,23 @@ class Trainer:
         if main:
             print(msg, file=sys.stderr)
         return 0
+
+    def _tensorboard(self, row: dict) -> None:
+        """Mirror numeric metrics to TensorBoard events when tensorboard is installed."""
+        if self.run is None:
+            return
+        if not hasattr(self, "_tb"):
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+
+                self._tb = SummaryWriter(str(self.run.path / "tensorboard"))
+            except ImportError:
+                self._tb = None
+        if self._tb is not None:
+            for k, v in row.items():
+                if k not in ("step", "time") and isinstance(v, int | float):
+                    self._tb.add_scalar(k, v, self.step)
+            self._tb.flush()
 
     def _estimate_total(self, deadline: float | None) -> None:
         """With a time budget: total steps = done + remaining time / recent step time."""
