@@ -69,16 +69,17 @@ def bench(model_path: Path, threads: int, puzzles: int, step_repeats: int) -> di
     rng = np.random.default_rng(0)
 
     def step_ms(chains: int) -> float:
-        noise = np.zeros((chains, 81, Z), np.float32)
+        noise = np.zeros((1, chains, 81, Z), np.float32)
         z_context, z = model._encode.run(list(ENCODE_OUTPUTS), {
             ENCODE_INPUTS[0]: puzzle, ENCODE_INPUTS[1]: noise})
-        feeds = dict(zip(STEP_INPUTS, [z_context, puzzle, z, np.array(0.5, np.float32),
-                                       rng.standard_normal(z.shape).astype(np.float32) * 0.05],
-                         strict=True))
+        z = z[0]  # (C, 81, Z): one row per chain
+        feeds = dict(zip(STEP_INPUTS, [
+            z_context.repeat(chains, 0), puzzle.repeat(chains, 0), z, np.array(0.5, np.float32),
+            rng.standard_normal(z.shape).astype(np.float32) * 0.05], strict=True))
         return _median_ms(lambda: model._step.run(list(STEP_OUTPUTS), feeds), step_repeats)
 
     def encode_ms() -> float:
-        noise = np.zeros((settings.chains, 81, Z), np.float32)
+        noise = np.zeros((1, settings.chains, 81, Z), np.float32)
         return _median_ms(lambda: model._encode.run(list(ENCODE_OUTPUTS), {
             ENCODE_INPUTS[0]: puzzle, ENCODE_INPUTS[1]: noise}), 20)
 
@@ -87,7 +88,9 @@ def bench(model_path: Path, threads: int, puzzles: int, step_repeats: int) -> di
         result = model.solve(item.puzzle, settings)
         solve_times.append(result.ms)
         solved += int(result.valid)
+    batch = model.solve_many([item.puzzle for item in sample], settings)
     return {
+        "batched_ms": batch[0].ms,
         "threads": threads,
         "size_kib": model_path.stat().st_size / 1024,
         "load_ms": statistics.median(loads),
@@ -158,12 +161,13 @@ def main() -> int:
           f"z_dim {cfg.get('z_dim')}, eval_iters {cfg.get('eval_iters')}, "
           f"target_iters {cfg.get('target_iters')}; settings {rows[0]['settings']}\n")
     print("| threads | load ms | encode ms | step ms 1 / 4 / 8 / 16 chains | solve median ms "
-          "| solve p95 ms | valid |")
-    print("|---|---|---|---|---|---|---|")
+          "| solve p95 ms | solve_many ms a puzzle | valid |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         steps = " / ".join(f"{r['step_ms'][c]:.2f}" for c in (1, 4, 8, 16))
         print(f"| {r['threads']} | {r['load_ms']:.0f} | {r['encode_ms']:.2f} | {steps} | "
-              f"{r['solve_median_ms']:.1f} | {r['solve_p95_ms']:.1f} | {r['solved']} |")
+              f"{r['solve_median_ms']:.1f} | {r['solve_p95_ms']:.1f} | {r['batched_ms']:.1f} | "
+              f"{r['solved']} |")
     if args.sweep is not None:
         grid = [tuple(int(v) for v in item.split("x")) for item in args.sweep]
         rows = sweep(path, args.threads[0], args.puzzles, grid)
