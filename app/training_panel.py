@@ -8,12 +8,9 @@ a file, not a pipe, so the trainer never dies on a broken pipe if the app goes a
 
 from __future__ import annotations
 
-import os
-import sys
-import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QProcess, QProcessEnvironment, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QProcess, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -34,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.run_form import RunForm, RunSettings
+from app.run_launcher import TrainerLauncher
 from app.run_monitor import (
     MetricsTail,
     RunInfo,
@@ -53,14 +51,6 @@ STATE_COLOURS = {"running": "#1a7f37", "failed": "#c0392b", "incomplete": "#b977
 COMPARE_KEYS = (("val_cell_acc", "val. cell accuracy"), ("val_puzzle_acc", "val. puzzle accuracy"))
 
 
-def trainer_command() -> tuple[str, list[str]]:
-    """The `sudoku-jepa` script beside this interpreter, else `python -m training.cli`."""
-    script = Path(sys.executable).with_name("sudoku-jepa")
-    if script.is_file() and os.access(script, os.X_OK):
-        return str(script), []
-    return sys.executable, ["-m", "training.cli"]
-
-
 class TrainingPanel(QWidget):
     """Runs list and form on the left; the selected run's progress, plots and log on the right."""
 
@@ -69,8 +59,9 @@ class TrainingPanel(QWidget):
     def __init__(self, runs_dir: Path | str = "runs", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.runs_dir = Path(runs_dir)
-        self.processes: dict[Path, QProcess] = {}  # run dir -> trainer started by this panel
-        self.launch_logs: dict[Path, Path] = {}  # run dir -> the trainer's stdout/stderr file
+        self.launcher = TrainerLauncher(self)  # the trainers this panel started
+        self.launcher.finished.connect(self._process_finished)
+        self.launcher.failed_to_start.connect(self._process_failed_to_start)
         # run dir -> (text, is_error, label it was said under): a note about an action on the run
         # ("Stopping…") lasts until the run's state label changes; label None keeps it.
         self.notes: dict[Path, tuple[str, bool, str | None]] = {}
@@ -79,7 +70,6 @@ class TrainingPanel(QWidget):
         self.selected_info: RunInfo | None = None
         self.tail: MetricsTail | None = None
         self.current_model: Path | None = None
-        self.launch_dir = Path(tempfile.gettempdir()) / "sudoku-jepa-launch"
 
         self.form = RunForm(self.runs_dir)
         self.form.start_requested.connect(self.start_run)
@@ -184,7 +174,7 @@ class TrainingPanel(QWidget):
 
     def resume_selected(self) -> QProcess | None:
         info = self.selected_info
-        if info is None or not info.can_resume or self._owned_running(info.path):
+        if info is None or not info.can_resume or self.launcher.is_running(info.path):
             return None
         return self._launch(info.path, ["train", "--resume", str(info.path.resolve())])
 
@@ -193,10 +183,8 @@ class TrainingPanel(QWidget):
         info = self.selected_info
         if self.selected is None:
             return
-        process = self.processes.get(self.selected)
-        if process is not None and process.state() != QProcess.ProcessState.NotRunning:
-            process.terminate()
-        elif info is not None and info.state == "running" and info.pid:
+        ours = self.launcher.terminate(self.selected)  # QProcess.terminate: SIGTERM
+        if not ours and info is not None and info.state == "running" and info.pid:
             try:
                 stop_pid(info.pid)
             except OSError as exc:
@@ -209,31 +197,10 @@ class TrainingPanel(QWidget):
         """Stop the runs this panel started, gracefully, before the app exits."""
         self.timer.stop()
         self.form.stop_probe()
-        for process in self.processes.values():
-            if process.state() != QProcess.ProcessState.NotRunning:
-                process.terminate()
-        for process in self.processes.values():
-            running = process.state() != QProcess.ProcessState.NotRunning
-            if running and not process.waitForFinished(timeout_ms):
-                process.kill()
-                process.waitForFinished(2000)
+        self.launcher.shutdown(timeout_ms)
 
     def _launch(self, run_dir: Path, args: list[str]) -> QProcess:
-        program, prefix = trainer_command()
-        self.launch_dir.mkdir(parents=True, exist_ok=True)
-        launch_log = self.launch_dir / f"{run_dir.name}-{os.getpid()}-{len(self.launch_logs)}.log"
-        process = QProcess(self)
-        env = QProcessEnvironment.systemEnvironment()
-        env.insert("PYTHONUNBUFFERED", "1")
-        process.setProcessEnvironment(env)
-        process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
-        process.setStandardOutputFile(str(launch_log))
-        process.setStandardInputFile(QProcess.nullDevice())
-        process.finished.connect(lambda code, status, d=run_dir: self._process_finished(d, code))
-        process.errorOccurred.connect(lambda error, d=run_dir: self._process_error(d, error))
-        self.processes[run_dir] = process
-        self.launch_logs[run_dir] = launch_log
-        process.start(program, prefix + args + ["--quiet"])  # the panel shows progress itself
+        process = self.launcher.start(run_dir, args)
         self._note(run_dir, f"Started: sudoku-jepa {' '.join(args)}", until_change=True)
         self.select_run(run_dir)
         return process
@@ -241,22 +208,13 @@ class TrainingPanel(QWidget):
     def _process_finished(self, run_dir: Path, exit_code: int) -> None:
         if exit_code != 0:
             self._note(run_dir, f"The trainer exited with code {exit_code} (its output is at the "
-                       "end of the Log tab):\n" + _short(self._launch_output(run_dir, 40)),
+                       "end of the Log tab):\n" + _short(self.launcher.output(run_dir, 40)),
                        error=True)
         self.refresh()
 
-    def _process_error(self, run_dir: Path, error: QProcess.ProcessError) -> None:
-        if error == QProcess.ProcessError.FailedToStart:
-            self._note(run_dir, f"The trainer failed to start: {trainer_command()[0]}", error=True)
-            self.refresh()
-
-    def _launch_output(self, run_dir: Path, lines: int = 15) -> str:
-        path = self.launch_logs.get(run_dir)
-        return log_tail(path, lines) if path is not None else ""
-
-    def _owned_running(self, run_dir: Path) -> bool:
-        process = self.processes.get(run_dir)
-        return process is not None and process.state() != QProcess.ProcessState.NotRunning
+    def _process_failed_to_start(self, run_dir: Path, program: str) -> None:
+        self._note(run_dir, f"The trainer failed to start: {program}", error=True)
+        self.refresh()
 
     # -- using a run's model ------------------------------------------------------------------
     def use_selected(self) -> None:
@@ -382,7 +340,7 @@ class TrainingPanel(QWidget):
             self.plots.append(new_rows)
         rows = self.tail.rows if self.tail else []
         fraction, eta = progress(info, rows)
-        starting = info.state == "incomplete" and self._owned_running(run_dir)
+        starting = info.state == "incomplete" and self.launcher.is_running(run_dir)
         self.title.setText(f"{info.name} — {'starting…' if starting else info.label}")
         self.progress_bar.setValue(int(round(1000 * (fraction or 0.0))))
         step = rows[-1].get("step") if rows else info.step
@@ -395,7 +353,7 @@ class TrainingPanel(QWidget):
             text += f"  ·  ETA {format_duration(eta)}"
         self.progress_bar.setFormat(text)
         log = log_tail(run_dir / "train.log", 200)
-        if (output := self._launch_output(run_dir, 200)) and not self._owned_running(run_dir):
+        if (output := self.launcher.output(run_dir, 200)) and not self.launcher.is_running(run_dir):
             log += f"\n--- trainer output (stdout/stderr) ---\n{output}"
         if log != self.log_view.toPlainText():
             self.log_view.setPlainText(log)
@@ -404,7 +362,8 @@ class TrainingPanel(QWidget):
         self._set_buttons(info)
 
     def _set_buttons(self, info: RunInfo | None) -> None:
-        running = info is not None and (info.state == "running" or self._owned_running(info.path))
+        running = info is not None and (info.state == "running"
+                                        or self.launcher.is_running(info.path))
         self.stop_button.setEnabled(running)
         self.resume_button.setEnabled(info is not None and info.can_resume and not running)
         self.folder_button.setEnabled(info is not None)
@@ -438,10 +397,10 @@ class TrainingPanel(QWidget):
 
     def _status_message(self, run_dir: Path, info: RunInfo | None) -> tuple[str, bool]:
         """What the run's own files say needs attention: a failure, a broken folder."""
-        if info is None or (info.state == "incomplete" and self._owned_running(run_dir)):
+        if info is None or (info.state == "incomplete" and self.launcher.is_running(run_dir)):
             return "", False  # still starting
         if info.state == "failed":
-            last = log_tail(run_dir / "train.log", 12) or self._launch_output(run_dir)
+            last = log_tail(run_dir / "train.log", 12) or self.launcher.output(run_dir)
             return f"Run failed: {_short(info.message, 2)}\n{_short(last, 8)}".strip(), True
         if info.state == "incomplete":
             return f"Incomplete run folder: {info.reason}", True

@@ -239,7 +239,7 @@ def test_resume_of_a_corrupt_checkpoint_shows_the_trainers_error(panel, qtbot, t
     assert panel.resume_button.isEnabled()
     panel.resume_button.click()
     assert "Started: sudoku-jepa train --resume" in panel.message.text()
-    process = panel.processes[run]
+    process = panel.launcher.processes[run]
     assert process.waitForFinished(60_000)
     qtbot.wait(50)  # deliver the finished signal
     assert process.exitCode() == 1
@@ -309,7 +309,7 @@ def test_start_watch_stop_resume_export_and_use_a_tiny_run(qtbot, tmp_path, monk
     assert panel.resume_button.isEnabled()
 
     panel.resume_button.click()
-    resumed = panel.processes[panel.selected]
+    resumed = panel.launcher.processes[panel.selected]
     assert resumed is not process
     wait_for(qtbot, lambda: resumed.state() == resumed.ProcessState.NotRunning, 150,
              "the resumed run to finish")
