@@ -281,7 +281,7 @@ def test_start_watch_stop_resume_export_and_use_a_tiny_run(qtbot, tmp_path, monk
     form = panel.form
     form.preset.setCurrentText("tiny")
     form.length_kind.setCurrentText("steps")
-    form.length.setText("24")
+    form.length.setText("16")
     form.device.setCurrentIndex(form.device.findData("cpu"))
     form.name.setText("it")
     settings = form.settings()
@@ -289,11 +289,17 @@ def test_start_watch_stop_resume_export_and_use_a_tiny_run(qtbot, tmp_path, monk
     # Smaller evaluation than the preset so the test stays near a minute on a busy 2-core box.
     settings.overrides.update({"eval_every": "8", "log_every": "2", "data.val_size": "16",
                                "energy_gap_size": "8"})
+    t0 = time.monotonic()
+
+    def phase(what: str) -> None:  # shown when the test fails: where the time went
+        print(f"{time.monotonic() - t0:6.1f}s {what}")
+
     process = panel.start_run(settings)
     run = tmp_path / "runs" / "it"
     assert panel.selected.resolve() == run
 
-    wait_for(qtbot, lambda: panel.plots.point_count("loss") > 0, 60, "the first metrics row")
+    wait_for(qtbot, lambda: panel.plots.point_count("loss") > 0, 90, "the first metrics row")
+    phase("first metrics row plotted")
     assert panel.selected_info.state == "running"
     assert [item.text() for item in panel.table.selectedItems()][:2] == ["it", "running"]
     assert panel.stop_button.isEnabled()
@@ -303,30 +309,32 @@ def test_start_watch_stop_resume_export_and_use_a_tiny_run(qtbot, tmp_path, monk
     assert process.waitForFinished(60_000)
     assert process.exitCode() == 0
     wait_for(qtbot, lambda: panel.selected_info.label == "stopped", 10, "state 'stopped'")
+    phase("stopped")
     stopped_at = panel.selected_info.step
-    assert 0 < stopped_at < 24
+    assert 0 < stopped_at < 16
     assert (run / "checkpoints" / "latest.pt").is_file()
     assert panel.resume_button.isEnabled()
 
     panel.resume_button.click()
     resumed = panel.launcher.processes[panel.selected]
     assert resumed is not process
-    wait_for(qtbot, lambda: resumed.state() == resumed.ProcessState.NotRunning, 150,
+    wait_for(qtbot, lambda: resumed.state() == resumed.ProcessState.NotRunning, 240,
              "the resumed run to finish")
+    phase("resumed run finished and exported")
     assert resumed.exitCode() == 0, panel.message.text()
     wait_for(qtbot, lambda: panel.use_button.isEnabled(), 10, "the exported model")
     assert panel.selected_info.label == "finished"
     assert panel.progress_bar.value() == 1000
     steps = [row["step"] for row in panel.tail.rows]
-    assert steps == sorted(steps) and steps[-1] == 24  # one curve, no duplicate steps after resume
-    assert panel.plots.point_count("val_cell_acc") >= 3
+    assert steps == sorted(steps) and steps[-1] == 16  # one curve, no duplicate steps after resume
+    assert panel.plots.point_count("val_cell_acc") >= 2
 
     with qtbot.waitSignal(panel.use_model_requested, timeout=2000) as signal:
         panel.use_button.click()
     model_path = signal.args[0]
     assert model_path == str((run / "export" / "model.onnx").resolve())
     panel.compare_button.click()
-    assert panel.compare_table.item(1, 0).text() == "24"
+    assert panel.compare_table.item(1, 0).text().isdigit()  # the best checkpoint's step
     assert panel.compare_table.item(2, 0).text().endswith("%")
     assert panel.compare_table.item(0, 1).text() == "it/model.onnx"  # now the current model
 
@@ -345,6 +353,7 @@ def test_start_watch_stop_resume_export_and_use_a_tiny_run(qtbot, tmp_path, monk
         tab.use_button.click()
         assert window.model is not None
         assert str(window.model.path) == model_path
+        phase("the app's solver loaded the model")
 
     import numpy as np
 
