@@ -73,6 +73,15 @@ def test_lists_healthy_and_broken_runs_without_crashing(panel, tmp_path):
     assert not panel.resume_button.isEnabled() or panel.selected_info.can_resume
 
 
+def test_a_hidden_panel_reads_nothing_on_its_timer(panel, tmp_path, monkeypatch):
+    monkeypatch.setattr("app.run_form._preset_configs", {})  # no preset probe when shown
+    make_run(tmp_path / "runs", "later", state("finished", step=100))
+    panel._tick()  # hidden (another tab is showing): no scan
+    assert panel.runs == []
+    panel.show()  # showing it refreshes at once
+    assert [r.name for r in panel.runs] == ["later"]
+
+
 def test_plots_and_progress_follow_a_growing_metrics_file(panel, tmp_path, monkeypatch):
     monkeypatch.setattr("app.run_monitor.pid_is_trainer", lambda pid: True)
     run = make_run(tmp_path / "runs", "live", state("running", pid=os.getpid(), step=20),
