@@ -162,9 +162,10 @@ class FileStream:
         self.rng.bit_generator.state = state["rng"]
 
 
-def read_dataset(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+def read_dataset(path: str | Path, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Puzzles and solutions (N, 81) int8 from a Kaggle-style `puzzle,solution` CSV (header
-    optional) or one puzzle a line (solutions by the exact solver; unique puzzles only)."""
+    optional) or one puzzle a line (solutions by the exact solver; unique puzzles only).
+    `limit`: the first N puzzles only."""
     from model.search import solve
 
     path = Path(path)
@@ -192,6 +193,8 @@ def read_dataset(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
                 raise DataError(f"{path}:{lineno}: solution does not keep the puzzle's givens")
             puzzles.append(puzzle)
             solutions.append(solution)
+            if limit is not None and len(puzzles) >= limit:
+                break
     if not puzzles:
         raise DataError(f"{path}: no puzzles found")
     return np.stack(puzzles).astype(np.int8), np.stack(solutions).astype(np.int8)

@@ -125,13 +125,11 @@ def eval_command(args: argparse.Namespace) -> int:
     status = 0
     for path in args.files:
         try:
-            puzzles, solutions = read_dataset(path)
+            puzzles, solutions = read_dataset(path, limit=args.limit)
         except DataError as exc:
             print(f"error: {exc}", file=sys.stderr)
             status = 1
             continue
-        if args.limit:
-            puzzles, solutions = puzzles[: args.limit], solutions[: args.limit]
         t0 = time.time()
         res = evaluate(model, {"file": (puzzles, solutions)}, device, iters=args.iters)
         row = {"file": str(path), "puzzles": len(puzzles), "iters": args.iters or
