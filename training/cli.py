@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         "export and benchmark models. Run `sudoku-jepa COMMAND --help` for a command's options.",
     )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for add in (_add_solve, _add_generate, _add_bench):
+    for add in (_add_solve, _add_generate, _add_train, _add_eval, _add_bench):
         add(subparsers)
     _add_export(subparsers)
     return parser
@@ -309,6 +309,45 @@ def _cmd_generate(args) -> int:
         return EXIT_FAILED
     print(f"wrote {args.count} puzzles to {args.out}", file=sys.stderr)
     return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- train, eval
+
+
+def _add_train(subparsers) -> None:
+    from training.launch import add_train_arguments
+
+    p = subparsers.add_parser(
+        "train", help="train a model into runs/<name>/ (resumable)",
+        description="Train the JEPA energy model (or the baseline) into runs/<name>/: config, "
+        "metrics.jsonl, checkpoints (latest, best by validation puzzle accuracy), ONNX export. "
+        "Ctrl-C checkpoints and stops; --resume DIR continues exactly. Multi-GPU: torchrun "
+        "--nproc_per_node N -m training ...")
+    add_train_arguments(p)
+    p.set_defaults(handler=_cmd_train)
+
+
+def _cmd_train(args) -> int:
+    from training.launch import train_command
+
+    return train_command(args)
+
+
+def _add_eval(subparsers) -> None:
+    from training.launch import add_eval_arguments
+
+    p = subparsers.add_parser(
+        "eval", help="score a checkpoint on puzzle files (cell and puzzle accuracy)",
+        description="Evaluate a training checkpoint on puzzle files: Kaggle puzzle,solution CSV "
+        "or one puzzle a line (solutions by the exact solver).")
+    add_eval_arguments(p)
+    p.set_defaults(handler=_cmd_eval)
+
+
+def _cmd_eval(args) -> int:
+    from training.launch import eval_command
+
+    return eval_command(args)
 
 
 # ----------------------------------------------------------------------------- export
