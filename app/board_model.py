@@ -170,10 +170,12 @@ class BoardState:
     # --- the solver overlay -----------------------------------------------------------------
     def show_step(self, grid: np.ndarray, probs: np.ndarray | None, changed: np.ndarray) -> None:
         """Show one descent step: grid (81,), probs (81, 9), changed (81,) bool."""
+        grid = np.asarray(grid, dtype=np.int8).copy()
         self.overlay = SolverOverlay(
-            grid=np.asarray(grid, dtype=np.int8).copy(),
+            grid=grid,
             probs=None if probs is None else np.asarray(probs, dtype=np.float32).copy(),
             changed=np.asarray(changed, dtype=bool).copy(),
+            conflicts=board.conflicts(grid),  # the model's digits that break a rule, live
         )
 
     def show_final(

@@ -152,6 +152,7 @@ class SolverPanel(QWidget):
         legend = QLabel(
             "<b>bold</b>: puzzle &nbsp; <span style='color:#1f5fbf'>blue</span>: model &nbsp; "
             "<span style='color:#c25400'>orange</span>: search &nbsp; "
+            "<span style='color:#c0221b'>red</span>: breaks a rule &nbsp; "
             "<span style='color:#f08c00'>&#9698;</span> changed last step"
         )
         legend.setWordWrap(True)

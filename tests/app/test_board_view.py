@@ -92,3 +92,14 @@ def test_board_scales_with_window(qtbot):
     assert view.cell_rect(0).width() > 2 * small
     assert view.cell_at(view.cell_rect(80).center()) == 80
     assert view.cell_at(QPoint(0, 0).toPointF()) is None
+
+
+def test_solver_digits_that_break_a_rule_are_marked_live(qtbot):
+    view = make_view(qtbot)
+    probs = np.zeros((81, 9), np.float32)
+    probs[:, 0] = 0.95  # every cell confidently "1": rows, columns and boxes all clash
+    probs[:, 1] = 0.05
+    grid = np.ones(81, np.int8)
+    view.state.show_step(grid, probs, np.zeros(81, bool))
+    content = view.cell_content(0)
+    assert content.kind == "digit" and content.conflict
