@@ -95,7 +95,7 @@ def test_without_a_model_exact_search_solves(qtbot, app_settings):
 def test_gui_thread_keeps_serving_events_during_a_solve(qtbot, app_settings, tiny_onnx_model):
     window = solver_window(qtbot, app_settings, tiny_onnx_model)
     run_to_end(qtbot, window)  # warm-up: first-run costs (session arenas, numba caches)
-    window.panel.steps.setValue(60)
+    window.panel.steps.setValue(300)  # about a second of streaming at full speed
     ticks: list[float] = []
     timer = QTimer()
     timer.setInterval(10)
@@ -104,7 +104,7 @@ def test_gui_thread_keeps_serving_events_during_a_solve(qtbot, app_settings, tin
     run_to_end(qtbot, window)
     timer.stop()
     gaps = np.diff(ticks) * 1000.0
-    assert len(gaps) > 5
+    assert len(gaps) > 20
     print(f"longest gap between 10 ms ticks during a solve: {gaps.max():.1f} ms ({len(gaps)})")
     assert gaps.max() < 100.0, f"longest gap between 10 ms ticks: {gaps.max():.0f} ms"
 
