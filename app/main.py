@@ -7,6 +7,7 @@ id, so anything a reset has made stale is ignored.
 
 from __future__ import annotations
 
+import signal
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -637,6 +638,13 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     window.board.setFocus()
     QTimer.singleShot(0, window.board.setFocus)
+    # Ctrl+C / SIGTERM close the window properly (worker stopped, settings saved). Qt's loop runs
+    # no Python between events, so a slow timer lets the interpreter see the signal.
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: window.close())
+    signal_pump = QTimer()
+    signal_pump.timeout.connect(lambda: None)
+    signal_pump.start(250)
     return app.exec()
 
 
