@@ -535,6 +535,8 @@ class MainWindow(QMainWindow):
         self._after_puzzle_change(None)
 
     def _after_puzzle_change(self, message: str | None) -> None:
+        if self.solver.is_busy():  # a model-free search of the old puzzle: its answer is moot
+            self.solver.stop()
         self.plot.reset()
         self._show_hint()
         if message:

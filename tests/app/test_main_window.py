@@ -157,3 +157,14 @@ def test_junk_settings_file_opens_with_a_message(qtbot, tmp_path):
     window = open_window(qtbot, settings)
     assert "'solver/speed'" in window.statusBar().currentMessage()
     assert window.panel.speed_slider.value() == 12
+
+
+def test_editing_during_a_model_free_search_drops_its_answer(qtbot, window):
+    window.load_puzzle(easy_puzzle(), "test")
+    window.solver.solve()  # no model: exact search in the background
+    window.board.select(int(np.flatnonzero(window.state.puzzle == 0)[0]))
+    window.board.enter_digit(0)  # no change; then a real edit:
+    window.clear_puzzle()
+    qtbot.wait(300)
+    assert not window.is_busy()
+    assert window.state.overlay is None  # the old puzzle's answer never lands on the new board
