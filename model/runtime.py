@@ -312,7 +312,7 @@ class EnergyModel:
     def default_settings(self) -> DescentSettings:
         stored = self.metadata.get("default_settings") or {}
         return DescentSettings(
-            steps=int(stored.get("steps", 10)), chains=int(stored.get("chains", 4)),
+            steps=int(stored.get("steps", 6)), chains=int(stored.get("chains", 4)),
             step_size=float(stored.get("step_size", 0.5)), noise=float(stored.get("noise", 0.3)),
             seed=int(stored.get("seed", 0)))
 
@@ -396,8 +396,11 @@ class EnergyModel:
         start_noise *= np.float32(settings.noise * scale)
         start_noise[:, 0] = 0.0  # chain 0 of every puzzle starts clean
         puzzle_in = givens.astype(np.int64)
-        z_context, z = self._encode.run(list(ENCODE_OUTPUTS), {
-            ENCODE_INPUTS[0]: puzzle_in, ENCODE_INPUTS[1]: start_noise})
+        encoded = [self._encode.run(list(ENCODE_OUTPUTS), {  # the encoder takes one puzzle a call
+            ENCODE_INPUTS[0]: puzzle_in[p : p + 1], ENCODE_INPUTS[1]: start_noise[p : p + 1]})
+            for p in range(P)]
+        z_context = np.concatenate([e[0] for e in encoded])  # (P, 81, D)
+        z = np.concatenate([e[1] for e in encoded])  # (P, C, 81, Z)
         feeds = {STEP_INPUTS[0]: np.repeat(z_context, C, axis=0),  # (P*C, 81, D)
                  STEP_INPUTS[1]: np.repeat(puzzle_in, C, axis=0)}  # (P*C, 81)
         z = z.reshape(P * C, 81, Z)

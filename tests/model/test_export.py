@@ -94,7 +94,7 @@ def test_gradient_is_in_the_graph(torch_model, onnx_model, puzzles):
     assert _rel(expected - z, got - z) < 1e-3  # the tiny move itself matches the gradient
 
 
-@pytest.mark.parametrize("count, chains", [(1, 4), (3, 1), (2, 5)])
+@pytest.mark.parametrize("count, chains", [(1, 4), (1, 1), (1, 7)])
 def test_encode_matches_torch(torch_model, onnx_model, puzzles, count, chains):
     Z = torch_model.cfg.z_dim
     puzzle = np.stack(puzzles[:count]).astype(np.int64)  # (P, 81)
