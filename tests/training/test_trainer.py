@@ -117,12 +117,12 @@ def test_unknown_config_key_is_an_error(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_tiny_preset_learns(tmp_path):
-    cfg = micro_config(**{"batch_size": 32, "eval_every": 40, "log_every": 10,
+    cfg = micro_config(**{"batch_size": 32, "eval_every": 30, "log_every": 10,
                           "model.iters": 6, "model.eval_iters": 8, "model.supervised_iters": 3,
-                          "data.val_size": 64, "threads": 0})
+                          "data.val_size": 32})
     run = RunDir(tmp_path / "tiny")
     run.create(cfg.to_dict())
-    assert Trainer(cfg, run, steps=80, quiet=True).fit() == 0
+    assert Trainer(cfg, run, steps=60, quiet=True).fit() == 0
     rows = [r for r in _rows(run.path) if "loss" in r]
     assert rows[-1]["loss"] < 0.6 * rows[0]["loss"]
     evals = [r for r in rows if "val_cell_acc" in r]
