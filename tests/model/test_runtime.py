@@ -238,3 +238,19 @@ def test_future_format_version_names_the_versions_read(tiny_onnx_model, tmp_path
     error = _expect_model_error(path, "'99'", "not supported",
                                 f"format version {SUPPORTED_FORMAT_VERSIONS[0]}")
     assert error.path == path
+
+
+# ------------------------------------------------------------------ the shipped model
+
+
+def test_shipped_model_loads_and_descends(shipped_model):
+    model = EnergyModel.load(shipped_model, provider="cpu")
+    for key in ("config", "training_data", "val_metrics", "run_name", "created", "git_commit"):
+        assert key in model.metadata, key
+    settings = model.default_settings()
+    assert settings.steps >= 1 and settings.chains >= 1
+    puzzle = generate_puzzles(1, givens=(36, 40), seed=99)[0].puzzle
+    result = model.solve(puzzle, settings)
+    given = puzzle > 0
+    np.testing.assert_array_equal(result.grid[given], puzzle[given])
+    assert result.energy <= result.energy_trace[0]
