@@ -417,5 +417,5 @@ def export_checkpoint(checkpoint_path: str | Path, out_path: str | Path, **meta:
     meta.setdefault("training_data", {
         "data": data_cfg, "step": ck.get("step"),
         "samples": (ck.get("step") or 0) * int(train_cfg.get("batch_size", 0) or 0)})
-    meta.setdefault("checkpoint", str(path))
+    meta.setdefault("checkpoint", "/".join(path.resolve().parts[-3:]))  # <run>/checkpoints/x.pt
     return export_model(model, out_path, **meta)
