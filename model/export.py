@@ -11,7 +11,8 @@ onnx 1.23, onnxscript 0.7):
    bias on a 3-d input specialises every reshape to the traced chain count (a torch bug), which
    is why earlier attempts came out with a fixed batch.
 2. The traced graph's parameter inputs are registered as buffers of a wrapper module, which
-   `torch.onnx.export(..., dynamo=True)` exports with dynamic puzzle, chain and row axes.
+   `torch.onnx.export(..., dynamo=True)` exports with a dynamic row axis (one row per puzzle and
+   chain). The encoder needs no gradient: it is exported directly, chains axis dynamic.
 3. The encode graph and the step graph are merged into ONE file (`onnx.compose.merge_models`,
    prefixes `encode/` and `step/`); the runtime splits them with `onnx.utils.Extractor`.
 
