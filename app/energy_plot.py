@@ -50,6 +50,7 @@ class EnergyPlot(QWidget):
                 axis.setPen(_AXIS_PEN)
                 axis.setTextPen(_AXIS_PEN)
             plot.getAxis("left").setWidth(48)
+            plot.getAxis("left").enableAutoSIPrefix(False)  # "energy (x0.001)" read badly
 
         self.best_curve = self.energy_plot.plot([], [], pen=_BEST_PEN, name="best chain")
         self.best_curve.setZValue(10)
@@ -112,6 +113,8 @@ class EnergyPlot(QWidget):
                 curve.setData([], [])
         self.best_curve.setData(x, np.asarray(self._best))
         self.violation_curve.setData(x, np.asarray(self._violations, dtype=np.float64))
+        # Conflicts are counts >= 0: a fixed floor, so all-zero runs do not centre on zero.
+        self.violation_plot.setYRange(0, max(1, max(self._violations)), padding=0.05)
 
     def best_energies(self) -> list[float]:
         return list(self._best)
