@@ -294,10 +294,10 @@ def base_metadata(**meta: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------
 # Sized for the <= 50 ms budget with the cpu preset on 2 shared cores (benchmarks/bench_runtime.py
 # --sweep): encode ~9-23 ms (64 iterations) + 7 evaluations x ~3.2 ms at 4 chains. Step size and
-# noise measured on the cpu run's checkpoint: at 0.5 / 0.3 the energy *rose* (overshoot); at
-# 0.02 / 0.05 the best energy fell on 95% of puzzles, with the same accuracy. More steps or
-# chains did not raise accuracy there. Override per file: `sudoku-jepa export --steps N ...`.
-DEFAULT_SETTINGS = {"steps": 6, "chains": 4, "step_size": 0.02, "noise": 0.05}
+# noise measured on the cpu run's checkpoints: at 0.5 / 0.3 the energy *rose* (overshoot, noise);
+# at 0.05 / 0.02 the mean energy over chains fell on 95% of puzzles, with the same accuracy. More
+# steps or chains did not raise accuracy there. Override: `sudoku-jepa export --steps N ...`.
+DEFAULT_SETTINGS = {"steps": 6, "chains": 4, "step_size": 0.05, "noise": 0.02}
 
 
 class ExportError(ValueError):

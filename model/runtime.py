@@ -313,8 +313,8 @@ class EnergyModel:
         stored = self.metadata.get("default_settings") or {}
         return DescentSettings(
             steps=int(stored.get("steps", 6)), chains=int(stored.get("chains", 4)),
-            step_size=float(stored.get("step_size", 0.02)),
-            noise=float(stored.get("noise", 0.05)),
+            step_size=float(stored.get("step_size", 0.05)),
+            noise=float(stored.get("noise", 0.02)),
             seed=int(stored.get("seed", 0)))
 
     def _check_settings(self, settings: DescentSettings) -> None:
