@@ -387,11 +387,13 @@ def export_model(model: torch.nn.Module, out_path: str | Path, **meta: Any) -> P
     return write_atomic(merged, Path(out_path))
 
 
-def export_checkpoint(checkpoint_path: str | Path, out_path: str | Path, **meta: Any) -> Path:
+def export_checkpoint(checkpoint_path: str | Path, out_path: str | Path,
+                      iters: int | None = None, **meta: Any) -> Path:
     """Rebuild the model a training checkpoint holds and export it (the trainer calls this).
 
     Metadata not given is taken from the checkpoint: run name (runs/<name>/checkpoints/...),
-    validation metrics of the best step, training data summary.
+    validation metrics of the best step, training data summary. `iters` overrides the encoder's
+    inference iterations: a weight-tied encoder buys accuracy with test-time iterations.
     """
     from model.network import ModelConfig, SudokuJEPA
 
@@ -406,6 +408,8 @@ def export_checkpoint(checkpoint_path: str | Path, out_path: str | Path, **meta:
         raise ExportError(f"{path}: not a sudoku-jepa checkpoint (missing model/config)")
     train_cfg = ck["config"]
     cfg = ModelConfig.from_dict(ck.get("model_config") or train_cfg.get("model", {}))
+    if iters is not None:
+        cfg.eval_iters = int(iters)
     model = SudokuJEPA(cfg)
     try:
         model.load_state_dict(ck["model"])

@@ -366,6 +366,9 @@ def _add_export(subparsers) -> None:
                    help="ONNX file to write, atomically (default: model.onnx)")
     p.add_argument("--run-name", default=None,
                    help="run name stored in the metadata (default: the checkpoint's run folder)")
+    p.add_argument("--iters", type=int, default=None,
+                   help="encoder iterations at inference (default: the checkpoint's eval_iters); "
+                   "more iterations cost encode time and buy accuracy on hard puzzles")
     for flag, kind, what in (("--steps", int, "Langevin steps"), ("--chains", int, "chains"),
                              ("--step-size", float, "step size"), ("--noise", float, "noise")):
         p.add_argument(flag, type=kind, default=None,
@@ -381,8 +384,8 @@ def _cmd_export(args) -> int:
     settings = {**DEFAULT_SETTINGS, **{k: v for k, v in chosen.items() if v is not None}}
     start = time.perf_counter()
     try:
-        out = export_checkpoint(args.checkpoint, args.out, run_name=args.run_name,
-                                default_settings=settings)
+        out = export_checkpoint(args.checkpoint, args.out, iters=args.iters,
+                                run_name=args.run_name, default_settings=settings)
         loaded = EnergyModel.load(out, provider="cpu")
     except (ExportError, ModelError, OSError) as exc:
         print(f"sudoku-jepa export: {exc}", file=sys.stderr)
