@@ -8,6 +8,7 @@ fsynced, then renamed over the live path.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
@@ -24,6 +25,10 @@ class CheckpointError(RuntimeError):
     """A checkpoint that cannot be read; never silently restart from scratch."""
 
 
+class CheckpointWriteError(RuntimeError):
+    """A checkpoint that cannot be written (e.g. a full disk); the previous one is left intact."""
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -32,17 +37,29 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write `data` to `path` via a temp file + fsync + os.replace (no torn reads)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):  # a failed write leaves no half-written temp file
+            tmp.unlink(missing_ok=True)
+        raise
 
 
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
-    buf = io.BytesIO()
-    torch.save(payload, buf)
-    atomic_write_bytes(Path(path), buf.getvalue())
+    """Atomic write; an OSError (full disk, ...) becomes CheckpointWriteError naming the path."""
+    try:
+        buf = io.BytesIO()
+        torch.save(payload, buf)
+        atomic_write_bytes(Path(path), buf.getvalue())
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise CheckpointWriteError(
+            f"{path}: cannot write checkpoint ({reason}); the previous checkpoint is kept"
+        ) from exc
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:

@@ -31,9 +31,10 @@ from training.data import (
 )
 from training.losses import compute_losses
 from training.presets import TrainConfig
-from training.run import RunDir, load_checkpoint, save_checkpoint
+from training.run import CheckpointWriteError, RunDir, load_checkpoint, save_checkpoint
 
 EXIT_DIVERGED = 3
+EXIT_CHECKPOINT_FAILED = 4  # a checkpoint could not be written (full disk, ...)
 
 
 class TrainingDivergedError(RuntimeError):
@@ -425,22 +426,22 @@ class Trainer:
                 if self._should_stop(deadline):
                     break
         except TrainingDivergedError as exc:
-            self.progress.close()
-            if main and run is not None:
-                run.log(f"FAILED: {exc}; last good checkpoint kept")
-                run.write_state(state="failed", step=self.step, message=str(exc))
-            print(f"training stopped: {exc}; the last good checkpoint is kept", file=sys.stderr)
-            return EXIT_DIVERGED
+            return self._fail(exc, EXIT_DIVERGED, "; the last good checkpoint is kept")
+        except CheckpointWriteError as exc:
+            return self._fail(exc, EXIT_CHECKPOINT_FAILED)
         self.progress.close()
         finished = self.step >= self.total_steps or (deadline is not None
                                                     and time.time() >= deadline)
-        if self.step % cfg.eval_every != 0:
-            final = self._eval_and_checkpoint()
-            if main and run is not None:
-                run.append_metrics({"step": self.step, "time": time.time(),
-                                    "elapsed_s": self.elapsed(), **final})
-        else:
-            self.save()
+        try:
+            if self.step % cfg.eval_every != 0:
+                final = self._eval_and_checkpoint()
+                if main and run is not None:
+                    run.append_metrics({"step": self.step, "time": time.time(),
+                                        "elapsed_s": self.elapsed(), **final})
+            else:
+                self.save()
+        except CheckpointWriteError as exc:
+            return self._fail(exc, EXIT_CHECKPOINT_FAILED)
         if self._stop_signal is not None and not (self.step >= self.total_steps):
             msg = f"stopped by {self._stop_signal} at step {self.step}; resume with --resume"
             state = "stopped"
@@ -455,6 +456,20 @@ class Trainer:
         if main:
             print(msg, file=sys.stderr)
         return 0
+
+    def _fail(self, exc: Exception, code: int, note: str = "") -> int:
+        """Stop with state "failed" and the reason; on a full disk even that write may fail, so
+        the reason always reaches stderr."""
+        self.progress.close()
+        if self.dist.main and self.run is not None:
+            try:
+                self.run.log(f"FAILED: {exc}{note}")
+                self.run.write_state(state="failed", step=self.step, message=str(exc))
+            except OSError as write_exc:
+                print(f"warning: could not record the failure in {self.run.path}: {write_exc}",
+                      file=sys.stderr)
+        print(f"training stopped: {exc}{note}", file=sys.stderr)
+        return code
 
     def _tensorboard(self, row: dict) -> None:
         """Mirror numeric metrics to TensorBoard events when tensorboard is installed."""
