@@ -412,11 +412,14 @@ class Trainer:
                     if at_eval:
                         if minutes is not None and self.step > 10:
                             self._estimate_total(deadline)
-                        row.update(self._eval_and_checkpoint())
+                        row.update(self._eval_and_checkpoint(save=False))
                         acc = row.get("val_puzzle_acc")
                     if main and run is not None:
                         run.append_metrics(row)
                         self._tensorboard(row)
+                    if at_eval:  # after the row: a kill in between loses no logged step
+                        self._checkpoint_after_eval()
+                    if main and run is not None:
                         run.write_state(state="running", step=self.step,
                                         total_steps=self.total_steps, best=self.best)
                     self.progress.total = self.total_steps
@@ -434,10 +437,11 @@ class Trainer:
                                                     and time.time() >= deadline)
         try:
             if self.step % cfg.eval_every != 0:
-                final = self._eval_and_checkpoint()
+                final = self._eval_and_checkpoint(save=False)
                 if main and run is not None:
                     run.append_metrics({"step": self.step, "time": time.time(),
                                         "elapsed_s": self.elapsed(), **final})
+                self._checkpoint_after_eval()
             else:
                 self.save()
         except CheckpointWriteError as exc:
@@ -498,8 +502,11 @@ class Trainer:
         self.total_steps = max(self.step + int(remaining / per_step), self.step + 1)
         self.progress.total = self.total_steps
 
-    def _eval_and_checkpoint(self) -> dict:
-        """Rank 0 evaluates and checkpoints (latest, and best by accuracy); others wait."""
+    def _eval_and_checkpoint(self, save: bool = True) -> dict:
+        """Rank 0 evaluates and checkpoints (latest, and best by accuracy); others wait.
+
+        save=False: the caller appends the metrics row, then calls `_checkpoint_after_eval()`;
+        a checkpoint is never ahead of the log, so a SIGKILL in between loses no row."""
         row: dict = {}
         if self.dist.main:
             row = evaluate_choices(self.model, self.val_sets, self.device, self.iter_choices)
@@ -509,13 +516,20 @@ class Trainer:
             if better:
                 self.best = {"step": self.step, "val_puzzle_acc": row["val_puzzle_acc"],
                              "val_cell_acc": row["val_cell_acc"], "val_iters": row["val_iters"]}
-            self.save(best=better)
+            self._eval_better = better
             if self.run is not None:
                 self.run.log(f"step {self.step}: val cell {row['val_cell_acc']:.4f} "
                              f"puzzle {row['val_puzzle_acc']:.4f} at {row['val_iters']} iterations")
+        if save:
+            self._checkpoint_after_eval()
+        return row
+
+    def _checkpoint_after_eval(self) -> None:
+        """latest.pt (and best.pt when the last eval improved); every rank waits for it."""
+        if self.dist.main:
+            self.save(best=getattr(self, "_eval_better", False))
         if self.dist.world > 1:
             dist.barrier()
-        return row
 
     def _export(self) -> None:
         """Export the best checkpoint to ONNX when model.export exists; failures only log."""
