@@ -83,6 +83,18 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
 class RunDir:
     """One training run's folder. Only rank 0 of a run creates one (one writer per file)."""
 
@@ -128,6 +140,19 @@ class RunDir:
         self._state["pid"] = os.getpid()
         self._state["updated"] = _now()
         atomic_write_bytes(self.state_path, json.dumps(self._state, indent=2).encode())
+
+    def remove_stale_temp_files(self) -> list[Path]:
+        """Delete `<name>.<pid>.tmp` files whose writer is gone (a SIGKILL mid-write leaves one;
+        it is never read, but a large model's would pile up over restarts)."""
+        removed = []
+        for tmp in [*self.path.glob("*.tmp"), *self.checkpoints.glob("*.tmp")]:
+            pid = tmp.name.rsplit(".", 2)[-2]
+            if not pid.isdigit() or _process_alive(int(pid)):
+                continue
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+                removed.append(tmp)
+        return removed
 
     def truncate_metrics_after(self, step: int) -> None:
         """On resume: drop rows logged after the checkpoint's step (they will be logged again)."""

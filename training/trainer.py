@@ -379,6 +379,8 @@ class Trainer:
             signal.signal(signal.SIGINT, self._handle_signal)
             signal.signal(signal.SIGTERM, self._handle_signal)
         if main and run is not None:
+            for tmp in run.remove_stale_temp_files():
+                run.log(f"removed {tmp.name}, a temp file of a killed writer")
             run.write_state(state="running", step=self.step, total_steps=self.total_steps,
                             best=self.best, message="training")
             n = count_parameters(self.model)

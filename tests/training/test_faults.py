@@ -136,6 +136,7 @@ def _finish_and_check(run_path: Path, step: int) -> None:
     assert cli.main(["train", "--resume", str(run_path), "--quiet", "--steps", str(step + 3)]) == 0
     assert json.loads((run_path / "state.json").read_text())["state"] == "finished"
     assert _logged_steps(run_path) == list(range(1, step + 4))
+    assert _temp_checkpoints(run_path) == []  # torn temp files of killed trainers are removed
 
 
 def test_sigkill_during_a_checkpoint_write_keeps_the_previous_checkpoint(tmp_path):
