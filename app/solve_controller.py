@@ -35,7 +35,7 @@ class SolveController(QObject):
 
     def __init__(self, state: BoardState, view: BoardView, plot: EnergyPlot,
                  panel: SolverPanel) -> None:
-        super().__init__()
+        super().__init__(view)  # dies with the board, so its frame timer can never outlive it
         self.state, self.view, self.plot, self.panel = state, view, plot, panel
         self.model = None  # an EnergyModel, set by the window
         self.outcome = None  # the last finished run's RunOutcome (or VerifiedResult)
@@ -111,6 +111,7 @@ class SolveController(QObject):
         job = self._job
         self._job, self._kind = None, ""
         self._run_id += 1
+        self._frame_timer.stop()  # a pending frame would draw on a board that may be gone
         if job is not None:
             if not job.shutdown(timeout_ms):
                 print(f"warning: a worker thread did not stop within {timeout_ms} ms",
