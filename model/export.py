@@ -395,17 +395,14 @@ def export_checkpoint(checkpoint_path: str | Path, out_path: str | Path,
     validation metrics of the best step, training data summary. `iters` overrides the encoder's
     inference iterations: a weight-tied encoder buys accuracy with test-time iterations.
     """
+    from model.checkpoint import CheckpointError, load_checkpoint
     from model.network import ModelConfig, SudokuJEPA
 
     path = Path(checkpoint_path)
-    if not path.is_file():
-        raise ExportError(f"{path}: checkpoint not found")
     try:
-        ck = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:  # torch raises several types for damaged zip/pickle data
-        raise ExportError(f"{path}: corrupt or unreadable checkpoint ({exc})") from exc
-    if not isinstance(ck, dict) or "model" not in ck or "config" not in ck:
-        raise ExportError(f"{path}: not a sudoku-jepa checkpoint (missing model/config)")
+        ck = load_checkpoint(path)
+    except CheckpointError as exc:
+        raise ExportError(str(exc)) from exc
     train_cfg = ck["config"]
     cfg = ModelConfig.from_dict(ck.get("model_config") or train_cfg.get("model", {}))
     if iters is not None:

@@ -20,9 +20,8 @@ from typing import Any
 
 import torch
 
-
-class CheckpointError(RuntimeError):
-    """A checkpoint that cannot be read; never silently restart from scratch."""
+# Re-exported: the trainer and the CLI read checkpoints through the run module.
+from model.checkpoint import CheckpointError, load_checkpoint  # noqa: F401
 
 
 class CheckpointWriteError(RuntimeError):
@@ -60,20 +59,6 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
         raise CheckpointWriteError(
             f"{path}: cannot write checkpoint ({reason}); the previous checkpoint is kept"
         ) from exc
-
-
-def load_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Read a checkpoint; a missing or corrupt file raises CheckpointError naming the path."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint not found")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:  # torch raises several types for damaged zip/pickle data
-        raise CheckpointError(f"{path}: corrupt or unreadable checkpoint ({exc})") from exc
-    if not isinstance(payload, dict) or "model" not in payload or "config" not in payload:
-        raise CheckpointError(f"{path}: not a sudoku-jepa checkpoint (missing model/config)")
-    return payload
 
 
 def _clean(value: Any) -> Any:

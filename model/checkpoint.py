@@ -1,0 +1,30 @@
+"""Reading a training checkpoint: one loader for the trainer's resume and the ONNX export.
+
+It lives in `model` (not `training`) because the export, which is part of the model package,
+needs it too, and dependencies flow training -> model only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be read; never silently restart from scratch."""
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Read a checkpoint; a missing or corrupt file raises CheckpointError naming the path."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # torch raises several types for damaged zip/pickle data
+        raise CheckpointError(f"{path}: corrupt or unreadable checkpoint ({exc})") from exc
+    if not isinstance(payload, dict) or "model" not in payload or "config" not in payload:
+        raise CheckpointError(f"{path}: not a sudoku-jepa checkpoint (missing model/config)")
+    return payload
