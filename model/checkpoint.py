@@ -28,3 +28,23 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     if not isinstance(payload, dict) or "model" not in payload or "config" not in payload:
         raise CheckpointError(f"{path}: not a sudoku-jepa checkpoint (missing model/config)")
     return payload
+
+
+def model_from_checkpoint(payload: dict[str, Any], path: str | Path,
+                          eval_iters: int | None = None):
+    """Rebuild the SudokuJEPA a checkpoint holds (config stored inside, nanoGPT style).
+
+    `eval_iters` overrides the encoder's inference iterations (test-time depth). Weights that do
+    not fit the stored config raise CheckpointError naming the path.
+    """
+    from model.network import ModelConfig, SudokuJEPA
+
+    cfg = ModelConfig.from_dict(payload.get("model_config") or payload["config"].get("model", {}))
+    if eval_iters is not None:
+        cfg.eval_iters = int(eval_iters)
+    model = SudokuJEPA(cfg)
+    try:
+        model.load_state_dict(payload["model"])
+    except RuntimeError as exc:
+        raise CheckpointError(f"{path}: weights do not fit the stored config ({exc})") from exc
+    return model

@@ -395,23 +395,15 @@ def export_checkpoint(checkpoint_path: str | Path, out_path: str | Path,
     validation metrics of the best step, training data summary. `iters` overrides the encoder's
     inference iterations: a weight-tied encoder buys accuracy with test-time iterations.
     """
-    from model.checkpoint import CheckpointError, load_checkpoint
-    from model.network import ModelConfig, SudokuJEPA
+    from model.checkpoint import CheckpointError, load_checkpoint, model_from_checkpoint
 
     path = Path(checkpoint_path)
     try:
         ck = load_checkpoint(path)
+        model = model_from_checkpoint(ck, path, eval_iters=iters)
     except CheckpointError as exc:
         raise ExportError(str(exc)) from exc
     train_cfg = ck["config"]
-    cfg = ModelConfig.from_dict(ck.get("model_config") or train_cfg.get("model", {}))
-    if iters is not None:
-        cfg.eval_iters = int(iters)
-    model = SudokuJEPA(cfg)
-    try:
-        model.load_state_dict(ck["model"])
-    except RuntimeError as exc:
-        raise ExportError(f"{path}: weights do not fit the stored config ({exc})") from exc
     run_dir = path.parent.parent if path.parent.name == "checkpoints" else path.parent
     data_cfg = train_cfg.get("data", {}) if isinstance(train_cfg, dict) else {}
     meta.setdefault("run_name", run_dir.name)

@@ -106,21 +106,18 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
 def eval_command(args: argparse.Namespace) -> int:
     import torch
 
+    from model.checkpoint import model_from_checkpoint
     from model.langevin import langevin_solve
-    from model.network import ModelConfig, SudokuJEPA
     from training.data import DataError, read_dataset
     from training.run import CheckpointError, load_checkpoint
     from training.trainer import evaluate, pick_device
 
     try:
-        ck = load_checkpoint(args.checkpoint)
+        model = model_from_checkpoint(load_checkpoint(args.checkpoint), args.checkpoint)
         device = pick_device(args.device)
     except (CheckpointError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    model = SudokuJEPA(ModelConfig.from_dict(ck["model_config"] if "model_config" in ck
-                                             else ck["config"]["model"]))
-    model.load_state_dict(ck["model"])
     model.to(device).eval()
     status = 0
     for path in args.files:

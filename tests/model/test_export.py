@@ -10,10 +10,11 @@ import pytest
 import torch
 
 from model import langevin
+from model.checkpoint import load_checkpoint, model_from_checkpoint
 from model.energy import EnergyFunction
 from model.export import FORMAT_VERSION, ExportError, export_checkpoint
 from model.generator import generate_puzzles
-from model.network import ModelConfig, SudokuJEPA, l2_normalize, puzzle_onehot
+from model.network import SudokuJEPA, l2_normalize, puzzle_onehot
 from model.runtime import (
     ENCODE_INPUTS,
     ENCODE_OUTPUTS,
@@ -26,10 +27,7 @@ from model.runtime import (
 
 @pytest.fixture(scope="module")
 def torch_model(tiny_checkpoint) -> SudokuJEPA:
-    ck = torch.load(tiny_checkpoint, map_location="cpu", weights_only=False)
-    model = SudokuJEPA(ModelConfig.from_dict(ck["model_config"]))
-    model.load_state_dict(ck["model"])
-    return model.eval()
+    return model_from_checkpoint(load_checkpoint(tiny_checkpoint), tiny_checkpoint).eval()
 
 
 @pytest.fixture(scope="module")
