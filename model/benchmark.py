@@ -259,6 +259,55 @@ def file_sha256(path) -> str:
     return digest.hexdigest()
 
 
+STEPS_TABLE = (1, 4, 16, 64, 256, 1024)  # "think longer": neural accuracy by descent steps
+
+
+def steps_accuracy(model: EnergyModel, sets: list[PuzzleSet], steps: tuple[int, ...],
+                   chains: int = 1, noise: float = 0.0,
+                   progress: Progress | None = None) -> list[dict]:
+    """Neural-only puzzle accuracy and median ms at each step count, per set: each count is its
+    own solve (onnxruntime, one puzzle at a time), so ms is what a user waits for."""
+    total = sum(len(s.puzzles) for s in sets) * len(steps)
+    done = 0
+    rows = []
+    for puzzle_set in sets:
+        for n in steps:
+            settings = model.default_settings()
+            settings.steps, settings.chains, settings.noise = n, chains, noise
+            solved, times = 0, []
+            for puzzle in puzzle_set.puzzles:
+                result = model.solve(puzzle, settings)
+                solved += board.is_valid_solution(result.grid, puzzle)
+                times.append(result.ms)
+                done += 1
+                if progress is not None:
+                    progress(done, total, f"{puzzle_set.name} {n} steps")
+            rows.append({"set": puzzle_set.name, "steps": n, "chains": chains, "noise": noise,
+                         "puzzles": len(puzzle_set.puzzles),
+                         "neural_acc": solved / max(len(puzzle_set.puzzles), 1),
+                         "ms_median": float(np.median(times)) if times else 0.0})
+    return rows
+
+
+def format_steps_markdown(rows: list[dict]) -> str:
+    """The think-longer table: one row per set, one column per step count."""
+    if not rows:
+        return ""
+    steps = sorted({r["steps"] for r in rows})
+    head = rows[0]
+    lines = ["## Think longer: neural-only accuracy by descent steps", "",
+             f"{head['chains']} chain(s), noise {head['noise']}; each column is its own solve; "
+             "in brackets the median ms a puzzle.", "",
+             "| set | puzzles | " + " | ".join(f"{n} steps" for n in steps) + " |",
+             "|---|---:|" + "---:|" * len(steps)]
+    for name in dict.fromkeys(r["set"] for r in rows):
+        by = {r["steps"]: r for r in rows if r["set"] == name}
+        cells = [f"{_pct(by[n]['neural_acc'])} ({by[n]['ms_median']:.0f})" if n in by else ""
+                 for n in steps]
+        lines.append(f"| {name} | {by[steps[0]]['puzzles']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def _pct(x: float) -> str:
     return f"{100.0 * x:.1f}%"
 
@@ -335,6 +384,8 @@ def format_markdown(report: dict) -> str:
             f"{r['nodes_plain_all_mean']:.1f} | {r['plain_search_ms_median']:.2f} | "
             f"{r['plain_search_ms_p95']:.2f} |"
         )
+    if report.get("steps_table"):
+        lines += ["", format_steps_markdown(report["steps_table"]).rstrip("\n")]
     lines += ["", "Sets:", ""]
     lines += [f"- {r['set']}: {r['origin']}" for r in report["sets"]]
     return "\n".join(lines) + "\n"

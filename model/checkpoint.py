@@ -31,17 +31,20 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
 
 
 def model_from_checkpoint(payload: dict[str, Any], path: str | Path,
-                          eval_iters: int | None = None):
+                          eval_steps: int | None = None):
     """Rebuild the SudokuJEPA a checkpoint holds (config stored inside, nanoGPT style).
 
-    `eval_iters` overrides the encoder's inference iterations (test-time depth). Weights that do
-    not fit the stored config raise CheckpointError naming the path.
+    `eval_steps` overrides the default test-time steps (descent steps; the baseline's encoder
+    iterations). Weights that do not fit the stored config raise CheckpointError naming the path.
     """
     from model.network import ModelConfig, SudokuJEPA
 
     cfg = ModelConfig.from_dict(payload.get("model_config") or payload["config"].get("model", {}))
-    if eval_iters is not None:
-        cfg.eval_iters = int(eval_iters)
+    if eval_steps is not None:
+        if cfg.jepa:
+            cfg.eval_steps = int(eval_steps)
+        else:
+            cfg.eval_iters = int(eval_steps)
     model = SudokuJEPA(cfg)
     try:
         model.load_state_dict(payload["model"])

@@ -33,7 +33,7 @@ import onnxruntime as ort
 
 from model import board
 
-SUPPORTED_FORMAT_VERSIONS = ("1",)
+SUPPORTED_FORMAT_VERSIONS = ("1", "2")  # 1: Langevin on a unit latent; 2: state descent
 ENCODE_INPUTS = ("encode/puzzle", "encode/start_noise")
 ENCODE_OUTPUTS = ("encode/z_context", "encode/z_start")
 STEP_INPUTS = ("step/z_context", "step/puzzle", "step/z", "step/step_size", "step/noise")
@@ -85,6 +85,8 @@ class NeuralResult:
     ms: float
     any_chain_valid: bool  # some chain's grid at some step was a valid solution
     initial_valid: bool  # the step-0 decode of the best chain was already valid
+    chain: int = 0  # the winning chain
+    trace: list[dict] | None = None  # with trace=True: the winning chain's steps (see solve)
 
 
 # --------------------------------------------------------------------------------------------
@@ -317,7 +319,7 @@ class EnergyModel:
             noise=float(stored.get("noise", 0.02)),
             seed=int(stored.get("seed", 0)))
 
-    def _check_settings(self, settings: DescentSettings) -> None:
+    def check_settings(self, settings: DescentSettings) -> None:
         if settings.steps < 0 or settings.chains < 1:
             raise ValueError(f"descent settings: steps >= 0 and chains >= 1 needed, got "
                              f"steps={settings.steps}, chains={settings.chains}")
@@ -334,7 +336,7 @@ class EnergyModel:
                ) -> Iterator[tuple[DescentStep, np.ndarray, np.ndarray, np.ndarray]]:
         """DescentStep plus every chain's energies (C,), probs (C, 81, 9) and grids (C, 81)."""
         settings = settings or self.default_settings()
-        self._check_settings(settings)
+        self.check_settings(settings)
         givens = as_puzzle(puzzle)
         given_mask = givens > 0
         given_onehot = np.eye(9, dtype=np.float32)[givens[given_mask] - 1]  # (givens, 9)
@@ -388,7 +390,7 @@ class EnergyModel:
         """
         start = time.perf_counter()
         settings = settings or self.default_settings()
-        self._check_settings(settings)
+        self.check_settings(settings)
         givens = np.stack([as_puzzle(p) for p in puzzles])  # (P, 81)
         P, C, Z = givens.shape[0], settings.chains, self.z_dim
         scale = 1.0 / math.sqrt(Z)
@@ -451,24 +453,43 @@ class EnergyModel:
                 any_chain_valid=bool(any_valid[p]), initial_valid=bool(initial_valid[p])))
         return results
 
-    def solve(self, puzzle: Any, settings: DescentSettings | None = None) -> NeuralResult:
-        """Run the whole descent; the lowest-energy (step, chain) state over the trace wins."""
+    def solve(self, puzzle: Any, settings: DescentSettings | None = None,
+              trace: bool = False) -> NeuralResult:
+        """Run the whole descent; the lowest-energy (step, chain) state over the trace wins.
+
+        trace=True: `result.trace` holds, for the winning chain, one dict per step 0..steps:
+        energy, conflicts (cells whose digit repeats in a unit) and decided (empty cells whose
+        top probability is >= 0.9).
+        """
         start = time.perf_counter()
         givens = as_puzzle(puzzle)
-        trace: list[float] = []
+        empty = givens == 0
+        energy_trace: list[float] = []
+        per_chain: list[tuple[np.ndarray, list[int], np.ndarray]] = []
         winner: DescentStep | None = None
         initial_valid = any_valid = False
-        for step, _, _, grids in self._trace(givens, settings):
-            trace.append(step.best_energy)
+        for step, energies, probs, grids in self._trace(givens, settings):
+            energy_trace.append(step.best_energy)
             if step.step == 0:
                 initial_valid = board.is_valid_solution(step.grid, givens)
             any_valid = any_valid or bool(_valid_grids(grids).any())
             if winner is None or step.best_energy < winner.best_energy:
                 winner = step
+            if trace:
+                decided = (probs[:, empty].max(-1) >= 0.9).sum(-1)  # (C,)
+                conflicts = [int(board.conflicts(g).sum()) for g in grids]
+                per_chain.append((energies.copy(), conflicts, decided))
         assert winner is not None  # steps >= 0 always yields step 0
+        rows = None
+        if trace:
+            c = winner.best_chain
+            rows = [{"step": t, "energy": round(float(e[c]), 6), "conflicts": k[c],
+                     "decided": int(d[c])} for t, (e, k, d) in enumerate(per_chain)]
         return NeuralResult(
             grid=winner.grid, probs=winner.probs,
             valid=board.is_valid_solution(winner.grid, givens), energy=winner.best_energy,
-            energy_trace=trace, steps=len(trace) - 1, ms=(time.perf_counter() - start) * 1000.0,
-            any_chain_valid=any_valid, initial_valid=initial_valid,
+            energy_trace=energy_trace, steps=len(energy_trace) - 1,
+            ms=(time.perf_counter() - start) * 1000.0,
+            any_chain_valid=any_valid, initial_valid=initial_valid, chain=winner.best_chain,
+            trace=rows,
         )

@@ -74,6 +74,11 @@ def _add_solve(subparsers) -> None:
                    help="ONNX model file for --mode neural/verified (default: the shipped model)")
     p.add_argument("--jsonl", type=Path, default=None, metavar="OUT",
                    help="write the JSON lines to OUT (default: stdout)")
+    _add_descent_options(p)
+    p.add_argument("--trace", action="store_true",
+                   help="--mode neural: add a 'trace' list to each row, one entry per descent "
+                   "step of the winning chain: energy, conflicts (cells breaking a rule) and "
+                   "decided (empty cells whose top probability is >= 0.9)")
     p.add_argument("--limit", type=int, default=2, metavar="N",
                    help="exact search stops after N solutions: 2 proves uniqueness (status "
                    "'multiple' when there are more); 1 stops at the first solution (faster, no "
@@ -82,6 +87,33 @@ def _add_solve(subparsers) -> None:
                    help="progress bar with rate and ETA on stderr (default: when stderr is a "
                    "terminal)")
     p.set_defaults(handler=_cmd_solve)
+
+
+def _add_descent_options(p: argparse.ArgumentParser) -> None:
+    """--steps/--chains/--step-size/--noise: the descent; "think longer" is --steps."""
+    p.add_argument("--steps", type=int, default=None, metavar="N",
+                   help="descent steps per chain: more steps, more accuracy on hard puzzles "
+                   "(default: the model file's)")
+    p.add_argument("--chains", type=int, default=None, metavar="C",
+                   help="parallel chains; the lowest final energy wins (default: the model "
+                   "file's)")
+    p.add_argument("--step-size", type=float, default=None, metavar="X",
+                   help="gradient step size (default: the model file's, learned in training)")
+    p.add_argument("--noise", type=float, default=None, metavar="X",
+                   help="noise added to each chain's state, annealed to 0 over the steps; chain "
+                   "0 starts clean (default: the model file's)")
+    p.add_argument("--seed", type=int, default=None, help="noise seed (default: 0)")
+
+
+def descent_settings(model, args):
+    """The model file's default descent with any of --steps/--chains/--step-size/--noise/--seed
+    from the command line."""
+    settings = model.default_settings()
+    for key in ("steps", "chains", "step_size", "noise", "seed"):
+        value = getattr(args, key, None)
+        if value is not None:
+            setattr(settings, key, value)
+    return settings
 
 
 def _cmd_solve(args) -> int:
@@ -164,13 +196,19 @@ def _neural_solver(args) -> Callable[[object], dict]:
     from model.board import format_grid
 
     model = _load_bench_model(args.model, provider=None)
-    print(f"neural: {model.path} on {model.provider} ({model.provider_reason or 'default'})",
-          file=sys.stderr)
+    settings = descent_settings(model, args)
+    try:
+        model.check_settings(settings)
+    except ValueError as exc:
+        raise ModeUnavailableError(str(exc)) from exc
+    print(f"neural: {model.path} on {model.provider} ({model.provider_reason or 'default'}); "
+          f"{settings.steps} steps x {settings.chains} chains, step size {settings.step_size}, "
+          f"noise {settings.noise}", file=sys.stderr)
 
     def run(puzzle) -> dict:
-        result = model.solve(puzzle)
+        result = model.solve(puzzle, settings, trace=args.trace)
         trace = result.energy_trace
-        return {
+        fields = {
             "status": "solved" if result.valid else "unsolved",
             "solution": format_grid(result.grid) if result.valid else None,
             "grid": format_grid(result.grid),
@@ -179,8 +217,12 @@ def _neural_solver(args) -> Callable[[object], dict]:
                              "last": round(trace[-1], 6), "steps": result.steps},
             "initial_valid": result.initial_valid,
             "any_chain_valid": result.any_chain_valid,
+            "chain": result.chain,
             "neural_ms": round(result.ms, 3),
         }
+        if result.trace is not None:
+            fields["trace"] = result.trace
+        return fields
 
     return run
 
@@ -356,8 +398,8 @@ def _cmd_eval(args) -> int:
 def _add_export(subparsers) -> None:
     p = subparsers.add_parser(
         "export", help="export a training checkpoint to the ONNX solver file the app runs",
-        description="Write one ONNX file holding the puzzle encoder, the initial latent and one "
-        "Langevin step with the energy gradient computed in the graph, plus metadata (config, "
+        description="Write one ONNX file holding the puzzle encoder, the start state and one "
+        "descent step with the energy gradient computed in the graph, plus metadata (config, "
         "training data, validation metrics, run name, time, git commit, default settings). "
         "The file is checked by loading it with the torch-free runtime.")
     p.add_argument("--checkpoint", type=Path, required=True, metavar="PATH",
@@ -366,25 +408,25 @@ def _add_export(subparsers) -> None:
                    help="ONNX file to write, atomically (default: model.onnx)")
     p.add_argument("--run-name", default=None,
                    help="run name stored in the metadata (default: the checkpoint's run folder)")
-    p.add_argument("--iters", type=int, default=None,
-                   help="encoder iterations at inference (default: the checkpoint's eval_iters); "
-                   "more iterations cost encode time and buy accuracy on hard puzzles")
-    for flag, kind, what in (("--steps", int, "Langevin steps"), ("--chains", int, "chains"),
-                             ("--step-size", float, "step size"), ("--noise", float, "noise")):
-        p.add_argument(flag, type=kind, default=None,
-                       help=f"default {what} stored in the file (default: model.export's)")
+    for flag, kind, what in (
+            ("--steps", int, "descent steps (default: the validated eval_steps); more steps "
+             "cost time and buy accuracy on hard puzzles"),
+            ("--chains", int, "chains (default: 4)"),
+            ("--step-size", float, "step size (default: the learned one)"),
+            ("--noise", float, "noise of the chains (default: the trained level)")):
+        p.add_argument(flag, type=kind, default=None, help=f"default {what} stored in the file")
     p.set_defaults(handler=_cmd_export)
 
 
 def _cmd_export(args) -> int:
-    from model.export import DEFAULT_SETTINGS, ExportError, export_checkpoint
+    from model.export import ExportError, export_checkpoint
     from model.runtime import EnergyModel, ModelError
 
     chosen = {key: getattr(args, key) for key in ("steps", "chains", "step_size", "noise")}
-    settings = {**DEFAULT_SETTINGS, **{k: v for k, v in chosen.items() if v is not None}}
+    settings = {k: v for k, v in chosen.items() if v is not None}
     start = time.perf_counter()
     try:
-        out = export_checkpoint(args.checkpoint, args.out, iters=args.iters,
+        out = export_checkpoint(args.checkpoint, args.out, steps=args.steps,
                                 run_name=args.run_name, default_settings=settings)
         loaded = EnergyModel.load(out, provider="cpu")
     except (ExportError, ModelError, OSError) as exc:
@@ -435,8 +477,13 @@ def _add_bench(subparsers) -> None:
                    help="Markdown report; JSON goes beside it (default: assets/benchmarks.md)")
     p.add_argument("--provider", choices=("auto", "cpu", "cuda"), default="auto",
                    help="onnxruntime provider (default: auto, CUDA when usable)")
-    p.add_argument("--steps", type=int, default=None, help="Langevin steps (default: the model's)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="descent steps per chain (default: the model's)")
     p.add_argument("--chains", type=int, default=None, help="chains (default: the model's)")
+    p.add_argument("--steps-table", default=None, metavar="N,N,...",
+                   help="also score neural-only accuracy at each of these step counts (one "
+                   "noise-free chain, each its own solve), e.g. 1,4,16,64,256,1024: the "
+                   "'think longer' table")
     p.add_argument("--no-unique-check", action="store_true",
                    help="skip verified mode's uniqueness proof (it is on by default)")
     p.add_argument("--no-early-stop", action="store_true",
@@ -457,12 +504,20 @@ def _cmd_bench(args) -> int:
         load_file_set,
         run_benchmark,
         shared_sets,
+        steps_accuracy,
         write_report,
     )
     from model.board import PuzzleError
     from model.progress import ProgressBar
     from model.verified import VerifiedSettings
 
+    try:
+        table_steps = tuple(int(n) for n in args.steps_table.split(",")) if args.steps_table \
+            else ()
+    except ValueError:
+        print(f"sudoku-jepa bench: --steps-table wants step counts like 1,4,16, got "
+              f"{args.steps_table!r}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
     try:
         model = _load_bench_model(args.model, None if args.provider == "auto" else args.provider)
         if args.sets:
@@ -493,6 +548,15 @@ def _cmd_bench(args) -> int:
             bar.update()
 
         report = run_benchmark(model, sets, settings, progress=progress)
+    if table_steps:
+        with ProgressBar(total * len(table_steps), "steps", " solves",
+                         enabled=args.progress) as bar:
+            def table_progress(done: int, _total: int, name: str) -> None:
+                bar.label = f"steps {name}"
+                bar.update()
+
+            report["steps_table"] = steps_accuracy(model, sets, table_steps,
+                                                   progress=table_progress)
     md, js = write_report(report, args.out)
     print(format_markdown(report))
     print(f"wrote {md} and {js}", file=sys.stderr)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 
@@ -18,7 +17,8 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
                    "model (~60 min on 2 cores), gpu = full scale on one GPU")
     p.add_argument("--config", metavar="FILE", help="JSON file of config overrides")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override one config key, e.g. --set model.d_model=64 (repeatable)")
+                   help="override one config key, e.g. --set model.d_model=64 (repeatable; with "
+                   "--resume: on top of the run's stored config, e.g. a new loss weight)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
                    help="default: the config's (auto = CUDA when present)")
     p.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its latest.pt")
@@ -49,6 +49,7 @@ def train_command(args: argparse.Namespace) -> int:
         if args.resume:
             run, ck = load_resume(args.resume)
             cfg = TrainConfig.from_dict(ck["config"])
+            apply_overrides(cfg, parse_set(args.set))  # e.g. a new loss weight when fine-tuning
         else:
             cfg = preset(args.preset)
             if args.config:
@@ -92,27 +93,30 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", metavar="FILE",
                    help="puzzle files: puzzle,solution CSV or one puzzle a line")
     p.add_argument("--limit", type=int, default=None, help="first N puzzles of each file")
-    p.add_argument("--iters", type=int, default=None, help="encoder iterations (default config)")
-    p.add_argument("--descent", action="store_true",
-                   help="also score Langevin descent (JEPA models): --ld-steps, --chains")
-    p.add_argument("--ld-steps", type=int, default=10)
-    p.add_argument("--chains", type=int, default=4)
-    p.add_argument("--step-size", type=float, default=0.5)
-    p.add_argument("--noise", type=float, default=0.3)
+    p.add_argument("--steps", default="1,4,16,64,256,1024", metavar="N,N,...",
+                   help="test-time step counts to score, each its own solve (descent steps; "
+                   "encoder iterations for a jepa=false baseline). Default: %(default)s")
+    p.add_argument("--chains", type=int, default=1,
+                   help="chains per puzzle; the lowest energy wins (default: 1)")
+    p.add_argument("--noise", type=float, default=0.0,
+                   help="chain noise, annealed to 0 (default: 0, plain descent)")
+    p.add_argument("--step-size", type=float, default=None,
+                   help="descent step size (default: the learned one)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    p.add_argument("--json", action="store_true", help="one JSON object per file")
+    p.add_argument("--json", action="store_true", help="one JSON object per file and step count")
 
 
 def eval_command(args: argparse.Namespace) -> int:
-    import torch
-
     from model.checkpoint import model_from_checkpoint
-    from model.langevin import langevin_solve
     from training.data import DataError, read_dataset
+    from training.evaluation import steps_table
     from training.run import CheckpointError, load_checkpoint
-    from training.trainer import evaluate, pick_device
+    from training.trainer import pick_device
 
     try:
+        steps = tuple(int(n) for n in str(args.steps).split(","))
+        if min(steps) < 1:
+            raise ValueError("--steps: step counts must be >= 1")
         model = model_from_checkpoint(load_checkpoint(args.checkpoint), args.checkpoint)
         device = pick_device(args.device)
     except (CheckpointError, ValueError) as exc:
@@ -127,29 +131,22 @@ def eval_command(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             status = 1
             continue
-        t0 = time.time()
-        res = evaluate(model, {"file": (puzzles, solutions)}, device, iters=args.iters)
-        row = {"file": str(path), "puzzles": len(puzzles), "iters": args.iters or
-               model.cfg.eval_iters, "cell_acc": res["val_cell_acc"],
-               "puzzle_acc": res["val_puzzle_acc"],
-               "ms_per_puzzle": 1000 * (time.time() - t0) / max(len(puzzles), 1)}
-        if args.descent and model.cfg.jepa:
-            t0, solved = time.time(), 0
-            for i in range(0, len(puzzles), 32):
-                p = torch.as_tensor(puzzles[i:i + 32]).long()
-                r = langevin_solve(model, p, steps=args.ld_steps, chains=args.chains,
-                                   step_size=args.step_size, noise=args.noise, iters=args.iters)
-                ok = (r.grid == torch.as_tensor(solutions[i:i + 32]).long()).all(dim=1)
-                solved += int(ok.sum())
-            row["descent_puzzle_acc"] = solved / max(len(puzzles), 1)
-            row["descent_ms_per_puzzle"] = 1000 * (time.time() - t0) / max(len(puzzles), 1)
-        if args.json:
-            print(json.dumps(row))
-        else:
-            extra = (f", descent {row['descent_puzzle_acc']:.1%}" if "descent_puzzle_acc" in row
-                     else "")
-            print(f"{Path(path).name}: {row['puzzles']} puzzles, cell {row['cell_acc']:.2%}, "
-                  f"puzzle {row['puzzle_acc']:.2%} at {row['iters']} iterations{extra}")
+        rows = steps_table(model, puzzles, solutions, steps, chains=args.chains,
+                           noise=args.noise, step_size=args.step_size)
+        for row in rows:
+            row = {"file": str(path), "chains": args.chains, "noise": args.noise, **row}
+            if args.json:
+                print(json.dumps(row), flush=True)
+                continue
+            extra = ""
+            if "energy_rise_frac" in row:
+                auc = row["energy_auroc"]
+                extra = (f", energy rose on {row['energy_rise_frac']:.2%} of steps, AUROC "
+                         + ("n/a" if auc is None else f"{auc:.3f}"))
+            print(f"{Path(path).name}: {row['puzzles']} puzzles, {row['steps']} steps x "
+                  f"{args.chains} chains: puzzle {row['puzzle_acc']:.2%}, cell "
+                  f"{row['cell_acc']:.2%}, {row['ms_per_puzzle']:.1f} ms/puzzle{extra}",
+                  flush=True)
     return status
 
 

@@ -1,4 +1,5 @@
-"""Training losses: latent energy, VICReg on z_context, decode cross-entropy, constraint.
+"""Training losses of the descent: decode cross-entropy at every step, the JEPA latent
+prediction, VICReg on z_context, the contrastive energy term, and the energy-rise penalty.
 
 Every term is returned separately so it can be logged; `total` is their weighted sum.
 """
@@ -10,16 +11,18 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from model.energy import latent_energy
+from model.energy import rule_penalty
 from model.network import SudokuJEPA
 
 
 @dataclass
 class LossWeights:
-    energy: float = 1.0
-    vicreg: float = 0.02
-    ce: float = 1.0
-    constraint: float = 0.05
+    ce: float = 1.0  # decode cross-entropy, averaged over every step of the unroll
+    energy: float = 0.05  # JEPA latent prediction: |s_T - sg(s*)|^2 per cell
+    vicreg: float = 0.02  # against collapse of z_context
+    contrastive: float = 0.1  # E(s*) below E(latents of a corrupted grid)
+    descent: float = 0.1  # penalty on steps that raise the energy
+    constraint: float = 0.05  # rule penalty of the final decode
 
 
 def decode_cross_entropy(logits: torch.Tensor, solution: torch.Tensor,
@@ -48,31 +51,36 @@ def vicreg(z: torch.Tensor, eps: float = 1e-4) -> tuple[torch.Tensor, torch.Tens
 
 
 def constraint_loss(model: SudokuJEPA, probs: torch.Tensor) -> torch.Tensor:
-    """Mean over the batch of the unit/digit constraint penalty, per unit-digit pair."""
-    return model.constraint(probs.float()).mean() / 243.0
+    """Mean over the batch of the unit/digit rule penalty, per unit-digit pair."""
+    return rule_penalty(probs.float(), model.context_encoder.mix.unit_sum).mean() / 243.0
 
 
 def compute_losses(model: SudokuJEPA, out: dict[str, torch.Tensor], solution: torch.Tensor,
                    empty: torch.Tensor, weights: LossWeights) -> dict[str, torch.Tensor]:
     """All loss terms for one batch. `out` from SudokuJEPA.forward; solution (B, 81) 0..8."""
+    zero = torch.zeros((), device=out["logits"].device)
     losses: dict[str, torch.Tensor] = {}
-    ce = decode_cross_entropy(out["logits"], solution, empty)  # from the inference start point
-    if "noisy_logits" in out:  # JEPA: the decoder also reads noisy targets
-        ce = 0.5 * (ce + decode_cross_entropy(out["noisy_logits"], solution, empty))
-    losses["loss_ce"] = ce
+    losses["loss_ce"] = decode_cross_entropy(out["logits"], solution, empty)
     var_loss, cov_loss = vicreg(out["z_context"])
     losses["loss_vicreg"] = var_loss + cov_loss
     probs = torch.softmax(out["logits"][-1].float(), dim=-1)
     losses["loss_constraint"] = constraint_loss(model, probs)
-    if "z_pred" in out:
-        z_t = out["z_target"].detach().float()
-        pred = latent_energy(out["z_pred"].float(), z_t).mean() / 81.0
-        start = latent_energy(out["z_start"].float(), z_t).mean() / 81.0
-        losses["loss_energy"] = pred + start
-    else:
-        losses["loss_energy"] = torch.zeros((), device=ce.device)
-    losses["loss"] = (weights.energy * losses["loss_energy"]
+    losses["loss_energy"] = zero
+    losses["loss_contrastive"] = zero
+    losses["loss_descent"] = zero
+    if "z_target" in out:  # the latent prediction: where the descent ends vs T(solution)
+        diff = out["z_final"].float() - out["z_target"].detach().float()
+        losses["loss_energy"] = (diff * diff).sum(-1).mean()
+    if "energy_negative" in out:  # right grids lower than wrong ones, by a margin of 1
+        gap = out["energy_negative"] - out["energy_target"]
+        losses["loss_contrastive"] = F.softplus(1.0 - gap).mean()
+    if "energies" in out:  # every step should lower E: penalise rises (per cell)
+        e = out["energies"]
+        losses["loss_descent"] = F.relu(e[1:] - e[:-1]).mean() / 81.0
+    losses["loss"] = (weights.ce * losses["loss_ce"]
+                      + weights.energy * losses["loss_energy"]
                       + weights.vicreg * losses["loss_vicreg"]
-                      + weights.ce * losses["loss_ce"]
+                      + weights.contrastive * losses["loss_contrastive"]
+                      + weights.descent * losses["loss_descent"]
                       + weights.constraint * losses["loss_constraint"])
     return losses

@@ -98,34 +98,39 @@ def parse_set(items: list[str]) -> dict[str, str]:
 
 def preset(name: str) -> TrainConfig:
     """tiny: learns visibly in < 1 minute on 2 CPU cores (tests use it).
-    cpu: the shipped model's recipe (~60 minutes on 2 cores, curriculum down to 17-25 givens).
-    gpu: full scale on one GPU (about 30-40 minutes on an H100 at batch 512 x 20k steps)."""
+    cpu: the shipped model's recipe (a time budget on 2 cores, curriculum down to 17-25 givens).
+    gpu: full scale on one GPU (batch 512; a time budget of 8 minutes by default).
+
+    `--set model.jepa=false` gives the free-recurrence baseline of the same size."""
     if name == "tiny":
         return TrainConfig(
-            model=ModelConfig(d_model=32, mlp_hidden=64, iters=6, eval_iters=8,
-                              supervised_iters=3, iters_jitter=2, z_dim=8, target_iters=1,
-                              head_hidden=32),
+            model=ModelConfig(d_model=32, mlp_hidden=64, encoder_layers=1, z_dim=16,
+                              energy_hidden=32, steps=4, steps_jitter=2, prefix_steps=4,
+                              eval_steps=8, iters=6, eval_iters=8, supervised_iters=3,
+                              iters_jitter=2),
             data=DataConfig(bands=((34, 44),), start_weights=(1.0,), end_weights=(1.0,),
                             val_size=64, val_bands=(("easy", 34, 44),)),
             batch_size=32, lr=3e-3, warmup_steps=10, total_steps=120, log_every=10,
             eval_every=40, energy_gap_size=16, checkpoint_minutes=1.0)
     if name == "cpu":
         return TrainConfig(
-            model=ModelConfig(d_model=96, mlp_hidden=192, iters=16, eval_iters=32,
-                              supervised_iters=8, iters_jitter=8, z_dim=24, target_iters=2,
-                              head_hidden=128),
-            data=DataConfig(val_size=200),
-            batch_size=64, lr=2e-3, warmup_steps=200, total_steps=4000, minutes=60.0,
-            log_every=20, eval_every=150, checkpoint_minutes=3.0,
+            model=ModelConfig(d_model=96, mlp_hidden=192, encoder_layers=2, z_dim=64,
+                              energy_hidden=192, steps=16, steps_jitter=8, prefix_steps=32,
+                              eval_steps=64, iters=16, eval_iters=64, supervised_iters=16,
+                              iters_jitter=8),
+            data=DataConfig(val_size=100),
+            batch_size=64, lr=2e-3, warmup_steps=100, total_steps=4000, minutes=60.0,
+            log_every=20, eval_every=200, checkpoint_minutes=3.0, energy_gap_size=64,
             threads=1)  # 2 threads gained no wall time on the shared 2-core machine
     if name == "gpu":
         return TrainConfig(
-            model=ModelConfig(d_model=192, mlp_hidden=384, iters=24, eval_iters=48,
-                              supervised_iters=12, iters_jitter=12, z_dim=32, target_iters=2,
-                              head_hidden=256),
-            data=DataConfig(val_size=1000, curriculum_frac=0.4, pool_size=200_000),
-            batch_size=512, lr=1e-3, warmup_steps=1000, total_steps=20000, minutes=None,
-            log_every=50, eval_every=1000, checkpoint_minutes=5.0)
+            model=ModelConfig(d_model=128, mlp_hidden=256, encoder_layers=2, z_dim=96,
+                              energy_hidden=384, steps=16, steps_jitter=8, prefix_steps=32,
+                              eval_steps=64, iters=16, eval_iters=64, supervised_iters=16,
+                              iters_jitter=8),
+            data=DataConfig(val_size=500, curriculum_frac=0.4, pool_size=200_000),
+            batch_size=512, lr=1e-3, warmup_steps=300, total_steps=20000, minutes=8.0,
+            log_every=50, eval_every=500, checkpoint_minutes=2.0)
     raise ValueError(f"unknown preset {name!r}; choose tiny, cpu or gpu")
 
 

@@ -20,7 +20,6 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from model.energy import energy_gap
 from model.network import SudokuJEPA, count_parameters, ema_momentum, ema_update, puzzle_onehot
 from training.data import (
     FileStream,
@@ -29,6 +28,7 @@ from training.data import (
     exclusion_set,
     validation_sets,
 )
+from training.evaluation import corrupt, evaluate_choices, iteration_choices, monitors
 from training.losses import compute_losses
 from training.presets import TrainConfig
 from training.run import CheckpointWriteError, RunDir, load_checkpoint, save_checkpoint
@@ -79,87 +79,6 @@ def pick_device(name: str, local_rank: int = 0) -> torch.device:
     if name != "cpu":
         raise ValueError(f"--device must be auto, cpu or cuda, got {name!r}")
     return torch.device("cpu")
-
-
-# ---------------------------------------------------------------- evaluation
-
-
-@torch.no_grad()
-def evaluate(model: SudokuJEPA, sets: dict[str, tuple[np.ndarray, np.ndarray]],
-             device: torch.device, iters: int | None = None, batch: int = 256) -> dict:
-    """Cell and puzzle accuracy (empty cells) per set from one decode (no descent), and their
-    means as val_cell_acc / val_puzzle_acc."""
-    was_training = model.training
-    model.eval()
-    out: dict[str, float] = {}
-    for name, (puzzles, solutions) in sets.items():
-        cells = correct_cells = solved = 0
-        for i in range(0, len(puzzles), batch):
-            p = torch.as_tensor(puzzles[i:i + batch], device=device).long()
-            s = torch.as_tensor(solutions[i:i + batch], device=device).long()
-            pred = predict(model, p, iters)
-            empty = p == 0
-            ok = (pred == s) | ~empty
-            correct_cells += int(((pred == s) & empty).sum())
-            cells += int(empty.sum())
-            solved += int(ok.all(dim=1).sum())
-        out[f"val_{name}_cell_acc"] = correct_cells / max(cells, 1)
-        out[f"val_{name}_puzzle_acc"] = solved / max(len(puzzles), 1)
-    names = list(sets)
-    out["val_cell_acc"] = float(np.mean([out[f"val_{n}_cell_acc"] for n in names]))
-    out["val_puzzle_acc"] = float(np.mean([out[f"val_{n}_puzzle_acc"] for n in names]))
-    model.train(was_training)
-    return out
-
-
-def iteration_choices(cfg) -> list[int]:
-    """Encoder iteration counts validation tries: the trained count, eval_iters, twice that."""
-    return sorted({cfg.iters, cfg.eval_iters, 2 * cfg.eval_iters})
-
-
-def evaluate_choices(model: SudokuJEPA, sets: dict, device: torch.device,
-                     choices: list[int]) -> dict:
-    """`evaluate` at each iteration count; the row reports the best count (puzzle acc, then
-    cell acc) as val_iters, plus val_puzzle_acc_at_<n> for every count."""
-    best, results = None, {}
-    for n in choices:
-        r = evaluate(model, sets, device, iters=n)
-        results[n] = r
-        if best is None or (r["val_puzzle_acc"], r["val_cell_acc"]) > (
-                results[best]["val_puzzle_acc"], results[best]["val_cell_acc"]):
-            best = n
-    row = {**results[best], "val_iters": best}
-    for n, r in results.items():
-        row[f"val_puzzle_acc_at_{n}"] = r["val_puzzle_acc"]
-        row[f"val_cell_acc_at_{n}"] = r["val_cell_acc"]
-    return row
-
-
-@torch.no_grad()
-def predict(model: SudokuJEPA, puzzles: torch.Tensor, iters: int | None = None) -> torch.Tensor:
-    """(B, 81) puzzles -> (B, 81) digits 1..9 from one decode at the start latent."""
-    givens = puzzle_onehot(puzzles)
-    h = model.encode(givens, iters)[-1]
-    z = model.start_latent(h) if model.cfg.jepa else None
-    return model.decode(h, z, givens).argmax(-1) + 1
-
-
-@torch.no_grad()
-def monitors(model: SudokuJEPA, sets: dict, device: torch.device, size: int) -> dict:
-    """Collapse monitor (z_context variance) and the energy gap true vs corrupted solutions."""
-    puzzles, solutions = next(iter(sets.values()))
-    p = torch.as_tensor(puzzles[:size], device=device).long()
-    s = torch.as_tensor(solutions[:size], device=device).long()
-    givens = puzzle_onehot(p)
-    h = model.encode(givens, model.cfg.iters)[-1]  # (B, 81, D)
-    out = {"z_context_var": float(h.reshape(-1, h.shape[-1]).var(dim=0).mean())}
-    if model.cfg.jepa:
-        gen = torch.Generator().manual_seed(1234)
-        out["energy_gap"] = energy_gap(model, h, givens, puzzle_onehot(s), generator=gen)
-        gen = torch.Generator().manual_seed(1234)  # same corruption, latent term alone
-        out["energy_gap_latent"] = energy_gap(model, h, givens, puzzle_onehot(s), generator=gen,
-                                              constraint=False)
-    return out
 
 
 # ---------------------------------------------------------------- progress
@@ -233,7 +152,8 @@ class Trainer:
             lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.total_steps = steps if steps is not None else cfg.total_steps
         self.iter_choices = iteration_choices(cfg.model)
-        self.chosen_iters = cfg.model.eval_iters  # validated best count, saved as eval_iters
+        # the validated best test-time count, saved as eval_steps (eval_iters for the baseline)
+        self.chosen_iters = cfg.model.eval_steps if cfg.model.jepa else cfg.model.eval_iters
         self.fixed_steps = steps is not None  # --steps N: no time-based re-estimation
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda s: lr_factor(s, cfg.warmup_steps, self.total_steps,
@@ -282,7 +202,7 @@ class Trainer:
             "data": self.stream.state_dict(),
             "config": self.cfg.to_dict(),
             # the model as it should run: eval_iters = the validated best iteration count
-            "model_config": {**self.cfg.model.to_dict(), "eval_iters": self.chosen_iters},
+            "model_config": {**self.cfg.model.to_dict(), **self._chosen()},
         }
 
     def _restore(self, ck: dict) -> None:
@@ -292,7 +212,9 @@ class Trainer:
         self.scheduler.load_state_dict(ck["scheduler"])
         self.step = ck["step"]
         self.best = ck.get("best")
-        self.chosen_iters = ck.get("model_config", {}).get("eval_iters", self.chosen_iters)
+        stored = ck.get("model_config", {})
+        self.chosen_iters = stored.get("eval_steps" if self.cfg.model.jepa else "eval_iters",
+                                       self.chosen_iters)
         self.elapsed_before = ck.get("elapsed_s", 0.0)
         torch.set_rng_state(ck["rng"]["torch"])
         np.random.set_state(ck["rng"]["numpy"])
@@ -300,6 +222,9 @@ class Trainer:
         if ck["rng"].get("cuda") and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(ck["rng"]["cuda"])
         self.stream.load_state_dict(ck["data"])
+
+    def _chosen(self) -> dict:
+        return {"eval_steps" if self.cfg.model.jepa else "eval_iters": self.chosen_iters}
 
     def elapsed(self) -> float:
         return self.elapsed_before + (time.time() - self._t0 if hasattr(self, "_t0") else 0.0)
@@ -315,24 +240,29 @@ class Trainer:
 
     # ---- one step
     def train_step(self) -> dict[str, float]:
-        cfg = self.cfg
+        cfg, mcfg = self.cfg, self.cfg.model
         progress = self.step / max(self.total_steps, 1)
         puzzles, solutions = self.stream.batch(cfg.batch_size, progress)
         p = torch.as_tensor(puzzles).long()
         s = torch.as_tensor(solutions).long()
-        B, Z = p.shape[0], cfg.model.z_dim
-        lo, hi = math.log(cfg.model.sigma_min), math.log(cfg.model.sigma_max)
-        sigma = torch.exp(lo + (hi - lo) * torch.rand(B))  # per sample, clean -> uninformative
-        noise = torch.randn(B, 81, Z)
         givens = puzzle_onehot(p).to(self.device)
         sol1 = puzzle_onehot(s).to(self.device)
         target = (s - 1).to(self.device)  # (B, 81) digit index: the (row, col, digit) layout
         empty = (p == 0).float().to(self.device)
-        j = cfg.model.iters_jitter
-        iters = cfg.model.iters + (int(torch.randint(-j, j + 1, (1,))) if j > 0 else 0)
+        if mcfg.jepa:  # random lengths, prefixes, step sizes and noise: extrapolate past T
+            j = mcfg.steps_jitter
+            kwargs = dict(
+                steps=mcfg.steps + (int(torch.randint(-j, j + 1, (1,))) if j > 0 else 0),
+                prefix=int(torch.randint(0, mcfg.prefix_steps + 1, (1,)))
+                if mcfg.prefix_steps > 0 and float(torch.rand(1)) < 0.5 else 0,
+                step_scale=float(0.75 + 0.5 * torch.rand(1)),
+                noise=float(mcfg.noise * torch.rand(1)),
+                negative=puzzle_onehot(corrupt(s, p, 4)).to(self.device))
+        else:
+            j = mcfg.iters_jitter
+            kwargs = dict(iters=mcfg.iters + (int(torch.randint(-j, j + 1, (1,))) if j > 0 else 0))
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
-            out = self.net(givens, sol1, sigma.to(self.device), noise.to(self.device),
-                           iters=iters)
+            out = self.net(givens, sol1, **kwargs)
         losses = compute_losses(self.model, out, target, empty, cfg.loss)
         for name, value in losses.items():
             if not torch.isfinite(value):
@@ -343,7 +273,7 @@ class Trainer:
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
         self.optimizer.step()
         self.scheduler.step()
-        if cfg.model.jepa:
+        if mcfg.jepa:
             m = ema_momentum(self.step, self.total_steps, cfg.ema_start, cfg.ema_end)
             ema_update(self.model.target_encoder, self.model.context_encoder, m)
         self.step += 1

@@ -1,0 +1,169 @@
+"""Validation and evaluation: accuracy by test-time steps, the energy monitors, and the
+steps table of `sudoku-jepa eval` (accuracy at 1, 4, 16, ... steps: "think longer")."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from model.langevin import langevin_solve
+from model.network import SudokuJEPA, puzzle_onehot
+
+STEPS_TABLE = (1, 4, 16, 64, 256, 1024)
+
+
+@torch.no_grad()
+def evaluate(model: SudokuJEPA, sets: dict[str, tuple[np.ndarray, np.ndarray]],
+             device: torch.device, iters: int | None = None, batch: int = 256) -> dict:
+    """Cell and puzzle accuracy (empty cells) per set from one decode (no descent), and their
+    means as val_cell_acc / val_puzzle_acc."""
+    was_training = model.training
+    model.eval()
+    out: dict[str, float] = {}
+    for name, (puzzles, solutions) in sets.items():
+        cells = correct_cells = solved = 0
+        for i in range(0, len(puzzles), batch):
+            p = torch.as_tensor(puzzles[i:i + batch], device=device).long()
+            s = torch.as_tensor(solutions[i:i + batch], device=device).long()
+            pred = predict(model, p, iters)
+            empty = p == 0
+            ok = (pred == s) | ~empty
+            correct_cells += int(((pred == s) & empty).sum())
+            cells += int(empty.sum())
+            solved += int(ok.all(dim=1).sum())
+        out[f"val_{name}_cell_acc"] = correct_cells / max(cells, 1)
+        out[f"val_{name}_puzzle_acc"] = solved / max(len(puzzles), 1)
+    names = list(sets)
+    out["val_cell_acc"] = float(np.mean([out[f"val_{n}_cell_acc"] for n in names]))
+    out["val_puzzle_acc"] = float(np.mean([out[f"val_{n}_puzzle_acc"] for n in names]))
+    model.train(was_training)
+    return out
+
+
+def iteration_choices(cfg) -> list[int]:
+    """Test-time step counts validation tries: descent steps for the energy model (trained
+    count, eval_steps, 4x that), encoder iterations for the baseline."""
+    if cfg.jepa:
+        return sorted({cfg.steps, cfg.eval_steps, 4 * cfg.eval_steps})
+    return sorted({cfg.iters, cfg.eval_iters, 2 * cfg.eval_iters})
+
+
+def evaluate_choices(model: SudokuJEPA, sets: dict, device: torch.device,
+                     choices: list[int]) -> dict:
+    """`evaluate` at each step count; the row reports the best count (puzzle acc, then
+    cell acc) as val_iters, plus val_puzzle_acc_at_<n> for every count."""
+    best, results = None, {}
+    for n in choices:
+        r = evaluate(model, sets, device, iters=n)
+        results[n] = r
+        if best is None or (r["val_puzzle_acc"], r["val_cell_acc"]) > (
+                results[best]["val_puzzle_acc"], results[best]["val_cell_acc"]):
+            best = n
+    row = {**results[best], "val_iters": best}
+    for n, r in results.items():
+        row[f"val_puzzle_acc_at_{n}"] = r["val_puzzle_acc"]
+        row[f"val_cell_acc_at_{n}"] = r["val_cell_acc"]
+    return row
+
+
+@torch.no_grad()
+def predict(model: SudokuJEPA, puzzles: torch.Tensor, iters: int | None = None) -> torch.Tensor:
+    """(B, 81) puzzles -> (B, 81) digits 1..9: the energy model after `iters` noise-free descent
+    steps (one chain), the baseline after `iters` iterations."""
+    if model.cfg.jepa:
+        return langevin_solve(model, puzzles, steps=iters).grid
+    givens = puzzle_onehot(puzzles)
+    h = model.encode(givens, iters)[-1]
+    return model.decode_baseline(h, givens).argmax(-1) + 1
+
+
+def corrupt(solution: torch.Tensor, puzzle: torch.Tensor, cells: int,
+            generator: torch.Generator | None = None) -> torch.Tensor:
+    """(B, 81) solutions 1..9 -> copies with `cells` empty cells changed to another digit."""
+    B = solution.shape[0]
+    scores = torch.rand(B, 81, generator=generator) * (puzzle == 0).float()
+    idx = scores.topk(cells, dim=1).indices  # (B, k)
+    shift = torch.randint(1, 9, (B, cells), generator=generator)
+    picked = solution.gather(1, idx) - 1
+    return solution.scatter(1, idx, (picked + shift) % 9 + 1)
+
+
+@torch.no_grad()
+def monitors(model: SudokuJEPA, sets: dict, device: torch.device, size: int) -> dict:
+    """Collapse monitor (z_context variance); for the energy model, the energy gap between
+    corrupted and true solutions and the share of noise-free steps on which the energy rose."""
+    puzzles, solutions = next(iter(sets.values()))
+    p = torch.as_tensor(puzzles[:size], device=device).long()
+    s = torch.as_tensor(solutions[:size], device=device).long()
+    givens = puzzle_onehot(p)
+    h = model.encode(givens, model.cfg.iters)[-1]  # (B, 81, D)
+    out = {"z_context_var": float(h.reshape(-1, h.shape[-1]).var(dim=0).mean())}
+    if model.cfg.jepa:
+        gen = torch.Generator().manual_seed(1234)
+        wrong = corrupt(s, p, 8, gen)
+        x = model.energy.context_bias(h)
+        e_true = model.energy.energy(x, givens, model.target_state(puzzle_onehot(s)))
+        e_wrong = model.energy.energy(x, givens, model.target_state(puzzle_onehot(wrong)))
+        out["energy_gap"] = float((e_wrong - e_true).mean())
+        r = langevin_solve(model, p, steps=model.cfg.eval_steps, trace=True)
+        e = torch.stack(r.energies)[:, :, 0]  # (T + 1, B)
+        out["energy_rise_frac"] = float((e[1:] > e[:-1] + 1e-4).float().mean())
+        out["step_size"] = float(model.energy.step_size().detach())
+    return out
+
+
+def auroc(scores_right: np.ndarray, scores_wrong: np.ndarray) -> float | None:
+    """P(a right grid's energy < a wrong grid's energy), ties half: the energy as a verdict.
+    None when one side is empty."""
+    if len(scores_right) == 0 or len(scores_wrong) == 0:
+        return None
+    right = np.asarray(scores_right, float)[:, None]
+    wrong = np.asarray(scores_wrong, float)[None, :]
+    return float(((right < wrong).sum() + 0.5 * (right == wrong).sum()) / (right.size * wrong.size))
+
+
+@torch.no_grad()
+def steps_table(model: SudokuJEPA, puzzles: np.ndarray, solutions: np.ndarray,
+                steps: tuple[int, ...] = STEPS_TABLE, chains: int = 1, noise: float = 0.0,
+                step_size: float | None = None, batch: int = 128, seed: int = 0) -> list[dict]:
+    """One row per step count: puzzle and cell accuracy (empty cells), ms per puzzle; for the
+    energy model also the share of steps on which the winner's energy rose, and the AUROC of
+    the final energy (right vs wrong grids). Each count is its own solve of that many steps."""
+    rows = []
+    for n in steps:
+        start = time.perf_counter()
+        solved = cells = right_cells = rises = moves = 0
+        e_right: list[float] = []
+        e_wrong: list[float] = []
+        for i in range(0, len(puzzles), batch):
+            p = torch.as_tensor(puzzles[i:i + batch]).long()
+            s = torch.as_tensor(solutions[i:i + batch]).long()
+            empty = p == 0
+            if model.cfg.jepa:
+                r = langevin_solve(model, p, steps=n, chains=chains, step_size=step_size,
+                                   noise=noise, seed=seed, trace=True)
+                grid = r.grid
+                e = torch.stack(r.energies, 1)  # (B, T + 1, C)
+                e = e.gather(2, r.best_chain.view(-1, 1, 1).expand(-1, e.shape[1], 1))[..., 0]
+                rises += int((e[:, 1:] > e[:, :-1] + 1e-5 * e[:, :-1].abs()).sum())
+                moves += e[:, 1:].numel()
+            else:
+                givens = puzzle_onehot(p)
+                grid = model.decode_baseline(model.encode(givens, n)[-1], givens).argmax(-1) + 1
+            ok = ((grid == s) | ~empty).all(dim=1)
+            solved += int(ok.sum())
+            right_cells += int(((grid == s) & empty).sum())
+            cells += int(empty.sum())
+            if model.cfg.jepa:
+                e_right += r.energy[ok].tolist()
+                e_wrong += r.energy[~ok].tolist()
+        row = {"steps": n, "puzzles": len(puzzles), "puzzle_acc": solved / max(len(puzzles), 1),
+               "cell_acc": right_cells / max(cells, 1),
+               "ms_per_puzzle": 1000 * (time.perf_counter() - start) / max(len(puzzles), 1)}
+        if model.cfg.jepa:
+            row["energy_rise_frac"] = rises / max(moves, 1)
+            row["energy_auroc"] = auroc(np.array(e_right), np.array(e_wrong))
+        rows.append(row)
+    return rows
