@@ -79,10 +79,14 @@ class DescentEnergy(nn.Module):
                 + self.mix.spread(self.row(m[:, 0:9]), self.col(m[:, 9:18]),
                                   self.box(m[:, 18:27])))  # (B, 81, H)
 
+    def learned(self, x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+        """The learned term alone (B,): what the recurrent model fits to the latent distance."""
+        return (F.softplus(self._pre(x, s)) * self.w).sum(dim=(1, 2))
+
     def energy(self, x: torch.Tensor, givens: torch.Tensor,
                s: torch.Tensor) -> torch.Tensor:
         """Energy per sample (B,): the formula of the module docstring, nothing else."""
-        learned = (F.softplus(self._pre(x, s)) * self.w).sum(dim=(1, 2))
+        learned = self.learned(x, s)
         probs = torch.softmax(self.logits(s, givens), dim=-1)
         rules = rule_penalty(probs, self.mix.unit_sum)
         return learned + 0.5 * self.quad * (s * s).sum(dim=(1, 2)) + self.rule_weight * rules

@@ -197,10 +197,10 @@ class ExportError(ValueError):
 
 
 class _EncodePuzzle(torch.nn.Module):
-    """puzzle (P, 81) int64, start_noise (P, C, 81, Z) -> x (P, 81, H), s_0 (P, C, 81, Z).
+    """puzzle (P, 81) int64, start_noise (P, C, 81, Z) -> context (P, 81, K), s_0 (P, C, 81, Z).
 
-    Step 1 of `model.langevin` (start noise already scaled; chain 0's is zero): the shallow
-    context encoder, the energy's context bias and the start state, once per puzzle.
+    Step 1 of `model.langevin` (start noise already scaled; chain 0's is zero): `prepare`, once
+    per puzzle. The graph output keeps the name z_context for the runtime's interface.
     """
 
     def __init__(self, model: torch.nn.Module) -> None:
@@ -210,23 +210,21 @@ class _EncodePuzzle(torch.nn.Module):
     def forward(self, puzzle: torch.Tensor, start_noise: torch.Tensor):
         from model.units import puzzle_onehot
 
-        z_context = self.model.encode(puzzle_onehot(puzzle))[-1]  # (P, 81, D)
-        x = self.model.energy.context_bias(z_context)  # (P, 81, H)
-        return x, self.model.start_state(z_context).unsqueeze(1) + start_noise
+        _, context, s0 = self.model.prepare(puzzle_onehot(puzzle))
+        return context, s0.unsqueeze(1) + start_noise
 
 
 class _DescentStep(torch.nn.Module):
-    """(x, puzzle, s, step_size, noise) -> (s_next, energy at s, probs at s): `descent_step`."""
+    """(context, puzzle, s, step_size, noise) -> (s_next, energy at s, probs at s)."""
 
     def __init__(self, model: torch.nn.Module) -> None:
         super().__init__()
-        self.energy = model.energy
+        self.model = model
 
-    def forward(self, x, puzzle, s, step_size, noise):
-        from model.energy import descent_step
+    def forward(self, context, puzzle, s, step_size, noise):
         from model.units import puzzle_onehot
 
-        return descent_step(self.energy, x, puzzle_onehot(puzzle), s, step_size, noise)
+        return self.model.solve_step(context, puzzle_onehot(puzzle), s, step_size, noise)
 
 
 def solver_graphs(model: torch.nn.Module) -> tuple[onnx.ModelProto, onnx.ModelProto]:
@@ -258,7 +256,7 @@ def solver_graphs(model: torch.nn.Module) -> tuple[onnx.ModelProto, onnx.ModelPr
 def default_settings(model: torch.nn.Module) -> dict[str, Any]:
     """The descent the file runs by default: the validated step count, the learned step size."""
     return {**DEFAULT_SETTINGS, "steps": int(model.cfg.eval_steps),
-            "step_size": round(float(model.energy.step_size().detach()), 6)}
+            "step_size": round(model.default_step_size(), 6)}
 
 
 def export_model(model: torch.nn.Module, out_path: str | Path, **meta: Any) -> Path:

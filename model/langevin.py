@@ -1,9 +1,10 @@
-"""The solve: chains of (optionally noisy) gradient steps on the energy; the lowest energy wins.
+"""The solve: chains of (optionally noisy) steps, the energy measured at each; the lowest wins.
 
 The algorithm (the ONNX runtime reproduces exactly this; see docs/ARCHITECTURE.md):
-1. z_context = context_encoder(puzzle) (shallow, once), s_0 = project(z_context), per chain;
+1. `model.prepare`: the shallow context encoder, once per puzzle: s_0 and the steps' context;
    chains 1.. add start noise s_0 <- s_0 + noise * randn / sqrt(Z); chain 0 starts clean.
-2. for t in 0..steps-1: s <- s - step_size * dE/ds + noise_t, with
+2. for t in 0..steps-1: s <- `model.solve_step` (a gradient step s - step_size * dE/ds, or the
+   recurrent model's update) + noise_t, with
    noise_t = noise_schedule(t, steps, noise) * randn / sqrt(Z) (annealed to 0); energy_t and
    probs_t are measured at s before the update.
 3. one more evaluation at the final s (trace entry `steps`).
@@ -18,7 +19,6 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from model.energy import descent_step
 from model.units import puzzle_onehot
 
 if TYPE_CHECKING:
@@ -51,14 +51,14 @@ def langevin_solve(model: SudokuJEPA, puzzle: torch.Tensor, steps: int | None = 
     if not model.cfg.jepa:
         raise ValueError("langevin_solve: the baseline model (jepa=False) has no energy to descend")
     steps = model.cfg.eval_steps if steps is None else steps
-    eta = float(model.energy.step_size()) if step_size is None else step_size
+    eta = model.default_step_size() if step_size is None else step_size
     gen = torch.Generator().manual_seed(seed)
     givens1 = puzzle_onehot(puzzle)  # (B, 81, 9)
     B, C, Z = puzzle.shape[0], chains, model.cfg.z_dim
-    z_ctx = model.encode(givens1)[-1].repeat_interleave(C, dim=0)  # (B*C, 81, D)
-    x = model.energy.context_bias(z_ctx)  # (B*C, 81, H)
+    _, context, s = model.prepare(givens1)
+    context = context.repeat_interleave(C, dim=0)  # (B*C, 81, ...)
+    s = s.repeat_interleave(C, dim=0)  # (B*C, 81, Z)
     givens = givens1.repeat_interleave(C, dim=0)  # (B*C, 81, 9)
-    s = model.start_state(z_ctx)  # (B*C, 81, Z)
     start_noise = torch.randn(B * C, 81, Z, generator=gen) * noise / math.sqrt(Z)
     start_noise.view(B, C, 81, Z)[:, 0] = 0.0  # chain 0 starts clean
     s = s + start_noise
@@ -70,10 +70,10 @@ def langevin_solve(model: SudokuJEPA, puzzle: torch.Tensor, steps: int | None = 
     for t in range(steps + 1):
         if t < steps:
             eps = torch.randn(B * C, 81, Z, generator=gen) / math.sqrt(Z)
-            s, e, p = descent_step(model.energy, x, givens, s, eta,
-                                   eps * noise_schedule(t, steps, noise))
+            s, e, p = model.solve_step(context, givens, s, eta,
+                                       eps * noise_schedule(t, steps, noise))
         else:
-            e, _, p = model.energy.energy_and_grad(x, givens, s)
+            e, p = model.measure(context, givens, s)
         better = e < best_e
         best_e = torch.where(better, e, best_e)
         best_p[better] = p[better]

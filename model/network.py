@@ -17,13 +17,14 @@ is compared against: the context encoder run for `iters` iterations, decoded at 
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import asdict, dataclass, fields
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from model.energy import DescentEnergy, descent_step, enforce_givens
+from model.energy import DescentEnergy, descent_step, enforce_givens, rule_penalty
 from model.units import (  # noqa: F401 - re-exported: the network's public inputs
     UnitMixer,
     candidate_features,
@@ -39,6 +40,8 @@ class ModelConfig:
     """Everything needed to rebuild the network; saved inside every checkpoint and ONNX file."""
 
     jepa: bool = True  # False: the free recurrence baseline (no energy; decoder on h)
+    update: str = "descent"  # "descent": s - eta dE/ds (family A); "recurrent": the encoder's
+    #                          weight-tied update, with E trained to fall along it (family B)
     d_model: int = 96  # per-cell width D of the context / target encoders
     mlp_hidden: int = 192  # hidden width of the encoder update MLP
     encoder_layers: int = 2  # message-passing layers of the (shallow) context encoder
@@ -78,7 +81,7 @@ class StructuredEncoder(nn.Module):
         super().__init__()
         D, H = cfg.d_model, cfg.mlp_hidden
         self.mix = UnitMixer()
-        self.embed = nn.Linear(18, D)
+        self.embed_in = nn.Linear(18, D)
         self.pos = nn.Parameter(torch.randn(81, D) * 0.02)
         self.unit_embed = nn.Parameter(torch.randn(27, D) * 0.02)
         self.mix_cell = nn.Linear(D, H)  # first update layer, part applied to h
@@ -90,19 +93,27 @@ class StructuredEncoder(nn.Module):
         self.norm = nn.LayerNorm(D)
         self.project = nn.Linear(D, cfg.z_dim)  # h -> the descent's state (s_0, or s*)
 
-    def forward(self, features: torch.Tensor, iters: int, keep: int = 1) -> list[torch.Tensor]:
-        """(B, 81, 18) -> the states of the last `keep` iterations, each (B, 81, D)."""
+    def embed(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, 81, 18) -> (h_0 (B, 81, D), x_mix (B, 81, H)): the start and the constant input
+        part of every update."""
         u = self.unit_embed
         position = self.pos + self.mix.spread(u[None, 0:9], u[None, 9:18], u[None, 18:27])[0]
-        x = self.embed(features) + position  # (B, 81, D)
-        x_mix = self.mix_input(x)  # (B, 81, H) constant over iterations
-        h = x
+        x = self.embed_in(features) + position  # (B, 81, D)
+        return x, self.mix_input(x)
+
+    def update(self, h: torch.Tensor, x_mix: torch.Tensor) -> torch.Tensor:
+        """One weight-tied iteration (the recurrent model's solve step)."""
+        m = self.mix.means(h)  # (B, 27, D)
+        pre = (self.mix_cell(h) + x_mix + self.mix.spread(
+            self.mix_row(m[:, 0:9]), self.mix_col(m[:, 9:18]), self.mix_box(m[:, 18:27])))
+        return self.norm(h + self.out(F.gelu(pre)))
+
+    def forward(self, features: torch.Tensor, iters: int, keep: int = 1) -> list[torch.Tensor]:
+        """(B, 81, 18) -> the states of the last `keep` iterations, each (B, 81, D)."""
+        h, x_mix = self.embed(features)
         states = []
         for i in range(iters):
-            m = self.mix.means(h)  # (B, 27, D)
-            pre = (self.mix_cell(h) + x_mix + self.mix.spread(
-                self.mix_row(m[:, 0:9]), self.mix_col(m[:, 9:18]), self.mix_box(m[:, 18:27])))
-            h = self.norm(h + self.out(F.gelu(pre)))
+            h = self.update(h, x_mix)
             if i >= iters - keep:
                 states.append(h)
         return states or [h]
@@ -121,6 +132,10 @@ class SudokuJEPA(nn.Module):
         self.register_buffer("peers", peer_adjacency(), persistent=False)  # (81, 81)
         self.context_encoder = StructuredEncoder(cfg)
         if cfg.jepa:
+            if cfg.update not in ("descent", "recurrent"):
+                raise ValueError(f"ModelConfig.update: unknown update {cfg.update!r}")
+            if cfg.update == "recurrent" and cfg.z_dim != cfg.d_model:
+                raise ValueError("ModelConfig: the recurrent update needs z_dim == d_model")
             self.energy = DescentEnergy(cfg.d_model, cfg.z_dim, cfg.energy_hidden, cfg.quad,
                                         cfg.constraint_weight, cfg.step_size)
             self.target_encoder = copy.deepcopy(self.context_encoder)
@@ -143,15 +158,66 @@ class SudokuJEPA(nn.Module):
             n = self.cfg.eval_iters if iters is None else iters
         return self.context_encoder(feats, n, keep)
 
+    def prepare(self, givens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(B, 81, 9) givens -> (z_context, context, s_0): once per puzzle, before the steps.
+
+        `context` is every step's constant input: the energy's context bias, and for the
+        recurrent update also the encoder's input mix (concatenated on the last axis).
+        """
+        feats = candidate_features(givens, self.peers)  # (B, 81, 18)
+        enc = self.context_encoder
+        h, x_mix = enc.embed(feats)
+        for _ in range(self.cfg.encoder_layers):
+            h = enc.update(h, x_mix)
+        z_context = h
+        if self.cfg.update == "recurrent":
+            context = torch.cat([x_mix, self.energy.context_bias(z_context)], dim=-1)
+            return z_context, context, z_context
+        return z_context, self.energy.context_bias(z_context), enc.project(z_context)
+
+    def _split(self, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Recurrent model: context -> (encoder input mix, energy context bias)."""
+        H = self.cfg.mlp_hidden
+        return context[..., :H], context[..., H:]
+
+    def solve_step(self, context: torch.Tensor, givens: torch.Tensor, s: torch.Tensor,
+                   step_size: torch.Tensor | float, noise: torch.Tensor,
+                   ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One step of the solve: (s_next, energy at s (B,), probs at s (B, 81, 9)).
+
+        descent: s - step_size * dE/ds + noise. recurrent: s + step_size * (update(s) - s) +
+        noise (step_size 1 is the trained update; E is measured, not followed).
+        """
+        if self.cfg.update == "recurrent":
+            x_mix, x_e = self._split(context)
+            energy = self.energy.energy(x_e, givens, s)
+            probs = torch.softmax(self.energy.logits(s, givens), dim=-1)
+            moved = self.context_encoder.update(s, x_mix)
+            return s + step_size * (moved - s) + noise, energy, probs
+        return descent_step(self.energy, context, givens, s, step_size, noise)
+
+    def measure(self, context: torch.Tensor, givens: torch.Tensor,
+                s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(energy (B,), probs (B, 81, 9)) at s without a step: the trace's last entry."""
+        x_e = self._split(context)[1] if self.cfg.update == "recurrent" else context
+        energy = self.energy.energy(x_e, givens, s)
+        return energy, torch.softmax(self.energy.logits(s, givens), dim=-1)
+
+    def default_step_size(self) -> float:
+        if self.cfg.update == "recurrent":
+            return 1.0
+        return float(self.energy.step_size().detach())
+
     def start_state(self, z_context: torch.Tensor) -> torch.Tensor:
-        """s_0 (B, 81, Z): the state before the first descent step."""
+        """s_0 (B, 81, Z) of the descent model: the state before the first step."""
         return self.context_encoder.project(z_context)
 
     @torch.no_grad()
     def target_state(self, grid: torch.Tensor) -> torch.Tensor:
         """s* = T(grid): (B, 81, 9) one-hot grid -> target latents (B, 81, Z), no gradient."""
         enc = self.target_encoder
-        return enc.project(enc(grid_features(grid), self.cfg.encoder_layers, 1)[-1])
+        h = enc(grid_features(grid), self.cfg.encoder_layers, 1)[-1]
+        return h if self.cfg.update == "recurrent" else enc.project(h)
 
     def decode_baseline(self, h: torch.Tensor, givens: torch.Tensor) -> torch.Tensor:
         return enforce_givens(self.decoder(h), givens)
@@ -163,9 +229,11 @@ class SudokuJEPA(nn.Module):
                 iters: int | None = None) -> dict[str, torch.Tensor]:
         """Training outputs. givens/solution/negative (B, 81, 9) one-hot grids.
 
-        JEPA: run `prefix` descent steps without gradient, then `steps` with it; returns the
-        logits and energies of every step with gradient, the final state, the target latents
-        of the solution and of the negative grid, and the energies at both.
+        JEPA: run `prefix` steps without gradient, then `steps` with it; returns the logits and
+        energies of every step with gradient, the final state, the target latents of the
+        solution and the energies at them and at the negative grid's latents. The recurrent
+        model's energy terms see detached states (the energy is fitted to the dynamics; the
+        dynamics learn from the decode and the latent prediction).
         Baseline: logits of the last `supervised_iters` of `iters` iterations.
         """
         cfg = self.cfg
@@ -174,33 +242,53 @@ class SudokuJEPA(nn.Module):
             states = self.encode(givens, n, min(cfg.supervised_iters, n))
             return {"z_context": states[-1],
                     "logits": torch.stack([self.decode_baseline(h, givens) for h in states])}
-        z_context = self.encode(givens)[-1]  # (B, 81, D)
-        s = self.start_state(z_context)
-        x = self.energy.context_bias(z_context)  # (B, 81, H) once, not once a step
-        eta = self.energy.step_size() * step_scale
+        recurrent = cfg.update == "recurrent"
+        z_context, context, s = self.prepare(givens)
+        if recurrent:  # the energy head learns from detached inputs
+            x_mix = self._split(context)[0]
+            x_e = self.energy.context_bias(z_context.detach())
+            eta: torch.Tensor | float = 1.0
+        else:
+            eta = self.energy.step_size() * step_scale
+        sigma = noise / math.sqrt(cfg.z_dim)  # the runtime's scale: noise * randn / sqrt(Z)
         if prefix > 0:
             with torch.no_grad():
                 for _ in range(prefix):
-                    s = descent_step(self.energy, x, givens, s, eta,
-                                     noise * torch.randn_like(s))[0]
-        logits, energies = [], []
+                    s = self.solve_step(context, givens, s, eta, sigma * torch.randn_like(s))[0]
+        logits, energies, states = [], [], []
         for _ in range(steps if steps is not None else cfg.steps):
             last = s
-            s, e, _ = descent_step(self.energy, x, givens, s, eta,
-                                   noise * torch.randn_like(s))
+            if recurrent:
+                s = self.context_encoder.update(s, x_mix) + sigma * torch.randn_like(s)
+            else:
+                s, e, _ = self.solve_step(context, givens, s, eta, sigma * torch.randn_like(s))
+                energies.append(e)
             logits.append(self.energy.logits(last, givens))
-            energies.append(e)
-        e_final, _, _ = self.energy.energy_and_grad(x, givens, s)
+            states.append(last)
         logits.append(self.energy.logits(s, givens))
-        energies.append(e_final)
-        out = {"z_context": z_context, "logits": torch.stack(logits),
-               "energies": torch.stack(energies), "z_final": s}
-        if solution is not None:
-            target = self.target_state(solution)
+        states.append(s)
+        out = {"z_context": z_context, "logits": torch.stack(logits), "z_final": s}
+        target = self.target_state(solution) if solution is not None else None
+        if recurrent:  # the energy head sees a quarter of the batch: a cheap, unbiased fit
+            k = max(1, givens.shape[0] // 4)
+            flat = torch.cat([st[:k] for st in states]).detach()  # ((T + 1) * k, 81, Z)
+            T1 = len(states)
+            learned = self.energy.learned(x_e[:k].repeat(T1, 1, 1), flat)
+            probs = torch.softmax(self.energy.logits(flat, givens[:k].repeat(T1, 1, 1)), dim=-1)
+            rules = rule_penalty(probs, self.energy.mix.unit_sum)
+            out["energies"] = (learned + cfg.constraint_weight * rules).view(T1, k)
+            if target is not None:
+                dist = ((flat - target[:k].repeat(T1, 1, 1)) ** 2).sum(dim=(1, 2))
+                out["fit"] = torch.stack([learned, dist]).view(2, T1, k)
+        else:
+            e_final = self.measure(context, givens, s)[0]
+            out["energies"] = torch.stack([*energies, e_final])
+            x_e = context
+        if target is not None:
             out["z_target"] = target
-            out["energy_target"] = self.energy.energy(x, givens, target)
+            out["energy_target"] = self.energy.energy(x_e, givens, target)
             if negative is not None:
-                out["energy_negative"] = self.energy.energy(x, givens,
+                out["energy_negative"] = self.energy.energy(x_e, givens,
                                                             self.target_state(negative))
         return out
 

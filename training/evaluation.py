@@ -103,14 +103,14 @@ def monitors(model: SudokuJEPA, sets: dict, device: torch.device, size: int) -> 
     if model.cfg.jepa:
         gen = torch.Generator().manual_seed(1234)
         wrong = corrupt(s, p, 8, gen)
-        x = model.energy.context_bias(h)
-        e_true = model.energy.energy(x, givens, model.target_state(puzzle_onehot(s)))
-        e_wrong = model.energy.energy(x, givens, model.target_state(puzzle_onehot(wrong)))
+        _, context, _ = model.prepare(givens)
+        e_true = model.measure(context, givens, model.target_state(puzzle_onehot(s)))[0]
+        e_wrong = model.measure(context, givens, model.target_state(puzzle_onehot(wrong)))[0]
         out["energy_gap"] = float((e_wrong - e_true).mean())
         r = langevin_solve(model, p, steps=model.cfg.eval_steps, trace=True)
         e = torch.stack(r.energies)[:, :, 0]  # (T + 1, B)
         out["energy_rise_frac"] = float((e[1:] > e[:-1] + 1e-4).float().mean())
-        out["step_size"] = float(model.energy.step_size().detach())
+        out["step_size"] = model.default_step_size()
     return out
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 def add_train_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--preset", choices=("tiny", "cpu", "gpu"), default="cpu",
+    p.add_argument("--preset", choices=("tiny", "cpu", "cpu-recurrent", "gpu"), default="cpu",
                    help="base recipe (default cpu): tiny = < 1 minute smoke run, cpu = the shipped "
                    "model (~60 min on 2 cores), gpu = full scale on one GPU")
     p.add_argument("--config", metavar="FILE", help="JSON file of config overrides")
@@ -77,7 +77,7 @@ def train_command(args: argparse.Namespace) -> int:
         try:
             trainer = Trainer(cfg, run if dist_info.main else None, resume=ck,
                               dist_info=dist_info, quiet=args.quiet, steps=args.steps)
-        except ValueError as exc:
+        except (CheckpointError, ValueError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
         if ck is not None and args.minutes is None and args.steps is None:

@@ -1,5 +1,6 @@
-"""Training losses of the descent: decode cross-entropy at every step, the JEPA latent
-prediction, VICReg on z_context, the contrastive energy term, and the energy-rise penalty.
+"""Training losses of the solve: decode cross-entropy at every step, the JEPA latent
+prediction, VICReg on z_context, the contrastive energy term, the energy-rise penalty, and for the
+recurrent model the fit of the learned energy to the latent distance |s_t - s*|^2.
 
 Every term is returned separately so it can be logged; `total` is their weighted sum.
 """
@@ -21,8 +22,9 @@ class LossWeights:
     energy: float = 0.05  # JEPA latent prediction: |s_T - sg(s*)|^2 per cell
     vicreg: float = 0.02  # against collapse of z_context
     contrastive: float = 0.1  # E(s*) below E(latents of a corrupted grid)
-    descent: float = 0.1  # penalty on steps that raise the energy
+    descent: float = 1.0  # penalty on steps that raise the energy
     constraint: float = 0.05  # rule penalty of the final decode
+    fit: float = 1.0  # recurrent model: the learned energy fitted to |s_t - s*|^2
 
 
 def decode_cross_entropy(logits: torch.Tensor, solution: torch.Tensor,
@@ -68,9 +70,14 @@ def compute_losses(model: SudokuJEPA, out: dict[str, torch.Tensor], solution: to
     losses["loss_energy"] = zero
     losses["loss_contrastive"] = zero
     losses["loss_descent"] = zero
-    if "z_target" in out:  # the latent prediction: where the descent ends vs T(solution)
+    losses["loss_fit"] = zero
+    if "fit" in out:  # per cell and latent axis, so the scale does not depend on the model size
+        pred, dist = out["fit"]
+        scale = 81.0 * out["z_final"].shape[-1]
+        losses["loss_fit"] = (((pred - dist.detach()) / scale) ** 2).mean()
+    if "z_target" in out:  # the latent prediction: where the solve ends vs T(solution)
         diff = out["z_final"].float() - out["z_target"].detach().float()
-        losses["loss_energy"] = (diff * diff).sum(-1).mean()
+        losses["loss_energy"] = (diff * diff).mean()  # per latent axis: size-independent
     if "energy_negative" in out:  # right grids lower than wrong ones, by a margin of 1
         gap = out["energy_negative"] - out["energy_target"]
         losses["loss_contrastive"] = F.softplus(1.0 - gap).mean()
@@ -82,5 +89,6 @@ def compute_losses(model: SudokuJEPA, out: dict[str, torch.Tensor], solution: to
                       + weights.vicreg * losses["loss_vicreg"]
                       + weights.contrastive * losses["loss_contrastive"]
                       + weights.descent * losses["loss_descent"]
-                      + weights.constraint * losses["loss_constraint"])
+                      + weights.constraint * losses["loss_constraint"]
+                      + weights.fit * losses["loss_fit"])
     return losses

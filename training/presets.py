@@ -122,6 +122,13 @@ def preset(name: str) -> TrainConfig:
             batch_size=64, lr=2e-3, warmup_steps=100, total_steps=4000, minutes=60.0,
             log_every=20, eval_every=200, checkpoint_minutes=3.0, energy_gap_size=64,
             threads=1)  # 2 threads gained no wall time on the shared 2-core machine
+    if name == "cpu-recurrent":  # family B: the free recurrence's update, E fitted along it
+        cfg = preset("cpu")
+        cfg.model = ModelConfig(update="recurrent", d_model=96, mlp_hidden=192,
+                                encoder_layers=2, z_dim=96, energy_hidden=96, quad=0.0,
+                                steps=16, steps_jitter=8, prefix_steps=0, eval_steps=64,
+                                noise=1.0)
+        return cfg
     if name == "gpu":
         return TrainConfig(
             model=ModelConfig(d_model=128, mlp_hidden=256, encoder_layers=2, z_dim=96,
@@ -131,7 +138,7 @@ def preset(name: str) -> TrainConfig:
             data=DataConfig(val_size=500, curriculum_frac=0.4, pool_size=200_000),
             batch_size=512, lr=1e-3, warmup_steps=300, total_steps=20000, minutes=8.0,
             log_every=50, eval_every=500, checkpoint_minutes=2.0)
-    raise ValueError(f"unknown preset {name!r}; choose tiny, cpu or gpu")
+    raise ValueError(f"unknown preset {name!r}; choose tiny, cpu, cpu-recurrent or gpu")
 
 
 def load_config_file(path: str | Path) -> dict:

@@ -31,7 +31,13 @@ from training.data import (
 from training.evaluation import corrupt, evaluate_choices, iteration_choices, monitors
 from training.losses import compute_losses
 from training.presets import TrainConfig
-from training.run import CheckpointWriteError, RunDir, load_checkpoint, save_checkpoint
+from training.run import (
+    CheckpointError,
+    CheckpointWriteError,
+    RunDir,
+    load_checkpoint,
+    save_checkpoint,
+)
 
 EXIT_DIVERGED = 3
 EXIT_CHECKPOINT_FAILED = 4  # a checkpoint could not be written (full disk, ...)
@@ -206,7 +212,10 @@ class Trainer:
         }
 
     def _restore(self, ck: dict) -> None:
-        self.model.load_state_dict(ck["model"])
+        try:
+            self.model.load_state_dict(ck["model"])
+        except RuntimeError as exc:  # weights of another model version or size
+            raise CheckpointError(f"the checkpoint's weights do not fit this model: {exc}") from exc
         self.optimizer.load_state_dict(ck["optimizer"])
         self.total_steps = ck["total_steps"]
         self.scheduler.load_state_dict(ck["scheduler"])
@@ -255,7 +264,7 @@ class Trainer:
                 steps=mcfg.steps + (int(torch.randint(-j, j + 1, (1,))) if j > 0 else 0),
                 prefix=int(torch.randint(0, mcfg.prefix_steps + 1, (1,)))
                 if mcfg.prefix_steps > 0 and float(torch.rand(1)) < 0.5 else 0,
-                step_scale=float(0.75 + 0.5 * torch.rand(1)),
+                step_scale=float(0.5 + torch.rand(1)),
                 noise=float(mcfg.noise * torch.rand(1)),
                 negative=puzzle_onehot(corrupt(s, p, 4)).to(self.device))
         else:
