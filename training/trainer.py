@@ -328,6 +328,8 @@ class Trainer:
         window_t, window_n, n_since, acc = time.time(), 0, 0, None
         sums: dict[str, float] = {}
         calibrate_at = self.step + 10 if minutes is not None else None
+        if calibrate_at is not None:  # a resumed run's old total must not end it before then
+            self.total_steps = max(self.total_steps, calibrate_at + 1)
         try:
             while self.step < self.total_steps:
                 losses = self.train_step()
