@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model import board, search
+from model.atomic_file import atomic_write_text
 from model.verified import VerifiedSettings, finish_from_neural, solve_verified
 
 if TYPE_CHECKING:
@@ -345,15 +346,7 @@ def write_report(report: dict, out) -> tuple[Path, Path]:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     json_path = out.with_suffix(".json")
-    _write_atomic(out, format_markdown(report))
-    _write_atomic(json_path, json.dumps(report, indent=2) + "\n")
+    atomic_write_text(out, format_markdown(report))
+    atomic_write_text(json_path, json.dumps(report, indent=2) + "\n")
     return out, json_path
 
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -276,6 +275,7 @@ def _add_generate(subparsers) -> None:
 def _cmd_generate(args) -> int:
     import numpy as np
 
+    from model.atomic_file import atomic_write_text
     from model.board import format_grid
     from model.generator import generate_puzzle
     from model.progress import ProgressBar
@@ -300,10 +300,8 @@ def _cmd_generate(args) -> int:
     if str(args.out) == "-":
         sys.stdout.write(body)
         return EXIT_OK
-    tmp = args.out.with_name(args.out.name + ".tmp")
     try:
-        tmp.write_text(body, encoding="utf-8")
-        os.replace(tmp, args.out)
+        atomic_write_text(args.out, body)
     except OSError as exc:
         print(f"sudoku-jepa generate: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
         return EXIT_FAILED
