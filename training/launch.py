@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from training.exit_codes import EXIT_INPUT, EXIT_MODEL, EXIT_OK, EXIT_USAGE, fail
+
 
 def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", choices=("tiny", "cpu", "gpu"), default="cpu",
@@ -33,6 +35,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
 def train_command(args: argparse.Namespace) -> int:
     import torch.distributed as dist
 
+    from training.data import DataError
     from training.presets import (
         TrainConfig,
         apply_overrides,
@@ -45,24 +48,28 @@ def train_command(args: argparse.Namespace) -> int:
     from training.trainer import Trainer, load_resume, setup_distributed
 
     ck = None
-    try:
-        if args.resume:
+    run = None
+    if args.resume:
+        try:
             run, ck = load_resume(args.resume)
             cfg = TrainConfig.from_dict(ck["config"])
-        else:
+        except (CheckpointError, ValueError) as exc:  # ValueError: a config this code rejects
+            return fail("train", str(exc), EXIT_MODEL)
+    else:
+        try:
+            file_overrides = flatten(load_config_file(args.config)) if args.config else {}
+        except ValueError as exc:
+            return fail("train", str(exc), EXIT_INPUT)
+        try:
             cfg = preset(args.preset)
-            if args.config:
-                apply_overrides(cfg, flatten(load_config_file(args.config)))
+            apply_overrides(cfg, file_overrides)
             apply_overrides(cfg, parse_set(args.set))
-            run = None
-    except (CheckpointError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        except ValueError as exc:
+            return fail("train", str(exc), EXIT_USAGE)
     if args.device:
         cfg.device = args.device
     if args.steps is not None and args.steps < 1:
-        print("error: --steps must be >= 1", file=sys.stderr)
-        return 1
+        return fail("train", f"--steps must be >= 1, got {args.steps}", EXIT_USAGE)
     dist_info = setup_distributed(cfg.device)
     try:
         if dist_info.main:
@@ -72,13 +79,14 @@ def train_command(args: argparse.Namespace) -> int:
             else:
                 run.truncate_metrics_after(ck["step"])
                 run.log(f"resumed from {run.latest} at step {ck['step']}")
-            print(f"run folder: {run.path}", file=sys.stderr)
+            print(f"sudoku-jepa train: run folder {run.path}", file=sys.stderr)
         try:
             trainer = Trainer(cfg, run if dist_info.main else None, resume=ck,
                               dist_info=dist_info, quiet=args.quiet, steps=args.steps)
-        except ValueError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
+        except DataError as exc:  # a dataset file named in the config
+            return fail("train", str(exc), EXIT_INPUT)
+        except ValueError as exc:  # e.g. --device cuda without a GPU
+            return fail("train", str(exc), EXIT_USAGE)
         if ck is not None and args.minutes is None and args.steps is None:
             trainer.fixed_steps = True  # finish the schedule the run already had
         return trainer.fit(minutes=args.minutes)
@@ -114,18 +122,20 @@ def eval_command(args: argparse.Namespace) -> int:
 
     try:
         model = model_from_checkpoint(load_checkpoint(args.checkpoint), args.checkpoint)
+    except CheckpointError as exc:
+        return fail("eval", str(exc), EXIT_MODEL)
+    try:
         device = pick_device(args.device)
-    except (CheckpointError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    except ValueError as exc:
+        return fail("eval", str(exc), EXIT_USAGE)
     model.to(device).eval()
-    status = 0
+    status = EXIT_OK
     for path in args.files:
         try:
             puzzles, solutions = read_dataset(path, limit=args.limit)
-        except DataError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            status = 1
+        except DataError as exc:  # the other files are still scored
+            fail("eval", str(exc), EXIT_INPUT)
+            status = EXIT_INPUT
             continue
         t0 = time.time()
         res = evaluate(model, {"file": (puzzles, solutions)}, device, iters=args.iters)

@@ -19,6 +19,7 @@ from model.benchmark import (
 )
 from model.generator import generate_puzzles
 from model.verified import VerifiedSettings
+from training.exit_codes import EXIT_MODEL
 
 
 def grid_of(text: str) -> np.ndarray:
@@ -197,5 +198,5 @@ def test_bench_command_without_model_fails_clearly(tmp_path, capsys):
 
     code = main(["bench", "--model", str(tmp_path / "missing.onnx"), "--generated", "1",
                  "--out", str(tmp_path / "b.md")])
-    assert code == 1
+    assert code == EXIT_MODEL
     assert "missing.onnx" in capsys.readouterr().err

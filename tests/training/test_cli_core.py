@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from model.puzzle_io import read_puzzles
 from model.search import solve
 from training import cli
 from training.cli import build_parser, main
+from training.exit_codes import EXIT_FAILED, EXIT_INPUT, EXIT_MODEL, EXIT_USAGE
 
 PUZZLE = "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79"
 HARD = "4...3.......6..8..........1....5..9..8....6...7.2........1.27..5.3....4.9........"
@@ -62,16 +64,16 @@ def test_solve_to_stdout_with_limit_one(puzzle_file, capsys):
 
 
 def test_solve_unreadable_file(tmp_path, capsys):
-    assert main(["solve", str(tmp_path / "missing.txt")]) == 1
+    assert main(["solve", str(tmp_path / "missing.txt")]) == EXIT_INPUT
     assert "cannot read puzzle file" in capsys.readouterr().err
 
 
-def test_a_mode_whose_parts_are_missing_exits_2_with_a_message(puzzle_file, capsys, monkeypatch):
+def test_a_mode_without_a_usable_model_exits_with_a_message(puzzle_file, capsys, monkeypatch):
     def unavailable(args):
-        raise cli.ModeUnavailableError("no model file")
+        raise cli.ModelUnavailableError("no model file")
 
     monkeypatch.setitem(cli._SOLVER_FACTORIES, "neural", unavailable)
-    assert main(["solve", str(puzzle_file), "--mode", "neural"]) == 2
+    assert main(["solve", str(puzzle_file), "--mode", "neural"]) == EXIT_MODEL
     assert "--mode neural is not available: no model file" in capsys.readouterr().err
 
 
@@ -134,3 +136,44 @@ def test_console_script_solves_without_importing_torch(puzzle_file):
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert "6 puzzles:" in done.stderr
+
+
+def test_every_command_shows_the_exit_code_table_and_the_readme_has_it():
+    from training.exit_codes import EXIT_CODES
+
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.choices and "solve" in a.choices)
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for help_text in [parser.format_help(), *(p.format_help() for p in
+                                               subparsers.choices.values())]:
+        for code, meaning in EXIT_CODES:
+            assert f"{code:>3}  {meaning}" in help_text
+    for code, meaning in EXIT_CODES:
+        assert f"| {code} | {meaning} |" in readme
+
+
+def test_the_trainer_exits_with_the_table_codes():
+    from training import exit_codes, trainer
+
+    assert trainer.EXIT_DIVERGED == exit_codes.EXIT_DIVERGED
+    assert trainer.EXIT_CHECKPOINT_FAILED == exit_codes.EXIT_CHECKPOINT_FAILED
+
+
+@pytest.mark.parametrize(("argv", "code"), [
+    (["solve", "{tmp}/missing.txt"], EXIT_INPUT),
+    (["solve", "{puzzles}", "--limit", "0"], EXIT_USAGE),
+    (["solve", "{puzzles}", "--mode", "verified", "--model", "{tmp}/none.onnx"], EXIT_MODEL),
+    (["solve", "{puzzles}", "--jsonl", "{tmp}/no/dir/o.jsonl"], EXIT_FAILED),
+    (["generate", "--count", "-1", "--out", "{tmp}/p.txt"], EXIT_USAGE),
+    (["bench", "--model", "{tmp}/none.onnx"], EXIT_MODEL),
+    (["export", "--checkpoint", "{tmp}/none.pt", "--out", "{tmp}/m.onnx"], EXIT_MODEL),
+    (["eval", "--checkpoint", "{tmp}/none.pt", "{puzzles}"], EXIT_MODEL),
+    (["train", "--config", "{tmp}/none.json", "--out", "{tmp}"], EXIT_INPUT),
+    (["train", "--resume", "{tmp}/none", "--quiet"], EXIT_MODEL),
+])
+def test_errors_have_the_command_prefix_and_the_table_code(argv, code, tmp_path, puzzle_file,
+                                                           capsys):
+    argv = [a.format(tmp=tmp_path, puzzles=puzzle_file) for a in argv]
+    assert main(argv) == code
+    lines = capsys.readouterr().err.splitlines()
+    assert lines and all(line.startswith(f"sudoku-jepa {argv[0]}: ") for line in lines), lines

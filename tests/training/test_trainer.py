@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from training import cli
+from training.exit_codes import EXIT_MODEL, EXIT_USAGE
 from training.run import RunDir, load_checkpoint
 from training.trainer import EXIT_DIVERGED, Trainer
 
@@ -105,13 +106,13 @@ def test_corrupt_checkpoint_on_resume_is_an_error(tmp_path, capsys):
     run = RunDir(tmp_path / "bad")
     run.create({})
     run.latest.write_bytes(b"garbage")
-    assert cli.main(["train", "--resume", str(run.path), "--quiet"]) == 1
-    assert "corrupt" in capsys.readouterr().err
+    assert cli.main(["train", "--resume", str(run.path), "--quiet"]) == EXIT_MODEL
+    assert "sudoku-jepa train: " in (err := capsys.readouterr().err) and "corrupt" in err
 
 
 def test_unknown_config_key_is_an_error(tmp_path, capsys):
     assert cli.main(["train", "--preset", "tiny", "--out", str(tmp_path),
-                     "--set", "model.nope=1"]) == 1
+                     "--set", "model.nope=1"]) == EXIT_USAGE
     assert "model.nope" in capsys.readouterr().err
 
 
