@@ -22,9 +22,11 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override one config key, e.g. --set model.d_model=64 (repeatable)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
-                   help="default: the config's (auto = CUDA when present)")
+                   help="device to train on: auto (CUDA when present), cpu or cuda (default: the "
+                   "config's)")
     p.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its latest.pt")
-    p.add_argument("--out", default="runs", metavar="DIR", help="parent of run folders")
+    p.add_argument("--out", default="runs", metavar="DIR",
+                   help="folder the run folder is created in (default: runs)")
     p.add_argument("--name", help="run folder name (default: the preset; -2, -3... if taken)")
     budget = p.add_mutually_exclusive_group()
     budget.add_argument("--steps", type=int, help="train exactly N steps (total)")
@@ -96,18 +98,26 @@ def train_command(args: argparse.Namespace) -> int:
 
 
 def add_eval_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--checkpoint", required=True, metavar="PATH", help="a .pt checkpoint")
+    p.add_argument("--checkpoint", required=True, metavar="PATH",
+                   help="training checkpoint to score, e.g. runs/<name>/checkpoints/best.pt")
     p.add_argument("files", nargs="+", metavar="FILE",
                    help="puzzle files: puzzle,solution CSV or one puzzle a line")
     p.add_argument("--limit", type=int, default=None, help="first N puzzles of each file")
-    p.add_argument("--iters", type=int, default=None, help="encoder iterations (default config)")
+    p.add_argument("--iters", type=int, default=None,
+                   help="encoder iterations (default: the checkpoint's eval_iters)")
     p.add_argument("--descent", action="store_true",
                    help="also score Langevin descent (JEPA models): --ld-steps, --chains")
-    p.add_argument("--ld-steps", type=int, default=10)
-    p.add_argument("--chains", type=int, default=4)
-    p.add_argument("--step-size", type=float, default=0.5)
-    p.add_argument("--noise", type=float, default=0.3)
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--ld-steps", type=int, default=10,
+                   help="Langevin steps of each descent with --descent (default: 10)")
+    p.add_argument("--chains", type=int, default=4,
+                   help="parallel chains of each descent with --descent (default: 4)")
+    p.add_argument("--step-size", type=float, default=0.5,
+                   help="Langevin step size with --descent (default: 0.5)")
+    p.add_argument("--noise", type=float, default=0.3,
+                   help="Langevin noise scale with --descent (default: 0.3)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="device to evaluate on: auto (CUDA when present), cpu or cuda "
+                   "(default: auto)")
     p.add_argument("--json", action="store_true", help="one JSON object per file")
 
 

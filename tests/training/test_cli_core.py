@@ -116,14 +116,51 @@ def test_generate_rejects_a_bad_givens_range(tmp_path, capsys):
     assert "LO <= HI" in capsys.readouterr().err
 
 
-def test_help_explains_every_option():
+# What each option's help must say: the thing it sets or does, in the words a user looks for.
+HELP_SAYS = {
+    "solve": {"file": "puzzle file", "mode": "exact search guided by the model",
+              "model": "ONNX model file", "jsonl": "write the JSON lines",
+              "limit": "stops after N solutions", "progress": "progress bar"},
+    "generate": {"count": "number of puzzles", "givens": "number of givens",
+                 "minimal": "remove givens", "difficulty": "singles",
+                 "seed": "same seed gives the same puzzles", "solutions": "puzzle,solution",
+                 "out": "output file", "progress": "progress bar"},
+    "train": {"preset": "base recipe", "config": "JSON file of config overrides",
+              "set": "override one config key", "device": "device to train on",
+              "resume": "continue the run", "out": "run folder is created in",
+              "name": "run folder name", "steps": "train exactly N steps",
+              "minutes": "wall-clock budget", "quiet": "no progress bar"},
+    "eval": {"checkpoint": "checkpoint to score", "files": "puzzle files",
+             "limit": "first N puzzles", "iters": "encoder iterations",
+             "descent": "Langevin descent", "ld_steps": "Langevin steps",
+             "chains": "chains", "step_size": "step size", "noise": "noise",
+             "device": "device to evaluate on", "json": "JSON object per file"},
+    "bench": {"model": "ONNX model file", "sets": "puzzle files", "generated": "generated set",
+              "seed": "seed of the generated sets", "limit": "at most N puzzles",
+              "out": "Markdown report", "provider": "onnxruntime provider",
+              "steps": "Langevin steps", "chains": "chains",
+              "no_unique_check": "uniqueness proof", "no_early_stop": "full descent",
+              "progress": "progress bar"},
+    "export": {"checkpoint": "training checkpoint", "out": "ONNX file to write",
+               "run_name": "run name stored", "iters": "encoder iterations",
+               "steps": "default Langevin steps", "chains": "default chains",
+               "step_size": "default step size", "noise": "default noise"},
+}
+
+
+def test_help_says_what_every_option_does():
     parser = build_parser()
     subparsers = next(a for a in parser._actions if a.choices and "solve" in a.choices)
-    for name in ("solve", "generate"):
-        sub = subparsers.choices[name]
+    assert set(subparsers.choices) == set(HELP_SAYS)
+    for name, sub in subparsers.choices.items():
         for action in sub._actions:
-            if action.option_strings and action.dest != "help":
-                assert action.help and len(action.help) > 10, (name, action.dest)
+            if action.dest == "help":
+                continue
+            assert action.help and len(action.help) > 10, (name, action.dest)
+            if action.dest in HELP_SAYS[name]:  # options added later get the generic check
+                assert HELP_SAYS[name][action.dest] in action.help, (name, action.dest)
+        documented = {a.dest for a in sub._actions}
+        assert set(HELP_SAYS[name]) <= documented, (name, set(HELP_SAYS[name]) - documented)
 
 
 def test_console_script_solves_without_importing_torch(puzzle_file):

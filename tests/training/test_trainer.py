@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -38,7 +39,7 @@ MICRO_SET = {"batch_size": 8, "data.val_size": 16, "energy_gap_size": 8, "eval_e
              "model.eval_iters": 3, "model.supervised_iters": 2}
 
 
-def test_resume_after_stop_gives_the_same_next_losses(tmp_path):
+def test_resume_after_stop_gives_the_same_next_losses(tmp_path, capsys):
     base = ["train", "--preset", "tiny", "--out", str(tmp_path), "--quiet", "--steps", "6",
             *_overrides(MICRO_SET)]
     assert cli.main([*base, "--name", "whole"]) == 0
@@ -68,14 +69,29 @@ def test_resume_after_stop_gives_the_same_next_losses(tmp_path):
         assert resumed[step] == pytest.approx(whole[step], rel=1e-6, abs=1e-7), step
     assert json.loads(run.state_path.read_text())["state"] == "finished"
 
-    # eval subcommand on the finished checkpoint
+    # eval subcommand on the finished checkpoint: its figures are those of the model's own decode
     from model.board import format_grid
+    from model.checkpoint import model_from_checkpoint
     from training.data import DataConfig, validation_sets
+    from training.trainer import predict
 
-    puzzles, _ = validation_sets(DataConfig(val_size=4, val_bands=(("e", 34, 44),)))["e"]
+    puzzles, solutions = validation_sets(DataConfig(val_size=4, val_bands=(("e", 34, 44),)))["e"]
     f = tmp_path / "p.txt"
     f.write_text("".join(format_grid(p) + "\n" for p in puzzles))
-    assert cli.main(["eval", "--checkpoint", str(run.best), str(f), "--device", "cpu"]) == 0
+    capsys.readouterr()
+    assert cli.main(["eval", "--checkpoint", str(run.best), str(f), "--device", "cpu",
+                     "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    model = model_from_checkpoint(load_checkpoint(run.best), run.best).eval()
+    with torch.no_grad():
+        pred = predict(model, torch.as_tensor(puzzles).long()).numpy()
+    empty = puzzles == 0
+    right = (pred == solutions) & empty
+    assert row["file"] == str(f) and row["puzzles"] == 4 and row["iters"] == cfg.eval_iters
+    assert row["cell_acc"] == pytest.approx(right.sum() / empty.sum())
+    assert row["puzzle_acc"] == pytest.approx(np.mean((right | ~empty).all(axis=1)))
+    assert 0.0 < row["cell_acc"] < 1.0  # a few steps of training: some cells, not all
+    assert row["ms_per_puzzle"] > 0
 
 
 def test_nan_loss_stops_names_step_and_term_and_keeps_last_checkpoint(tmp_path, monkeypatch):
