@@ -32,26 +32,6 @@ class SolverOverlay:
     final: bool = False  # the run ended; the grid is the verdict, not a snapshot
 
 
-def parse_puzzle_text(text: str) -> np.ndarray:
-    """`board.parse_grid`, except that clashing givens are kept rather than refused.
-
-    Malformed text (bad character, wrong length) still raises PuzzleError with board's message.
-    """
-    try:
-        return board.parse_grid(text)
-    except board.PuzzleError:
-        stripped = text.strip() if isinstance(text, str) else ""
-        if "\n" in stripped or "\r" in stripped:
-            rows = ["".join(ch for ch in line if ch not in board.GRID_SEPARATORS)
-                    for line in stripped.splitlines()]
-            cells = "".join(rows)
-        else:
-            cells = stripped
-        if len(cells) != 81 or any(not (ch in board.BLANKS or "1" <= ch <= "9") for ch in cells):
-            raise
-        return np.array([0 if ch in board.BLANKS else int(ch) for ch in cells], dtype=np.int8)
-
-
 class BoardState:
     """The puzzle being edited, its history, and the solver overlay.
 
@@ -97,23 +77,16 @@ class BoardState:
         return True
 
     def load(self, puzzle: np.ndarray) -> None:
-        """Replace the whole puzzle (one undo step). Raises PuzzleError on a malformed array."""
-        grid = np.asarray(puzzle)
-        if grid.shape != (81,):
-            raise board.PuzzleError(f"a puzzle has 81 cells, got shape {grid.shape}")
-        if grid.size and (grid.min() < 0 or grid.max() > 9):
-            bad = int(np.flatnonzero((grid < 0) | (grid > 9))[0])
-            raise board.PuzzleError(
-                f"digit {int(grid[bad])} at r{bad // 9 + 1}c{bad % 9 + 1} is not 0..9"
-            )
-        self._commit(grid.astype(np.int8))
+        """Replace the whole puzzle (one undo step). Raises PuzzleError on a malformed array;
+        clashing givens are loaded (and shown highlighted)."""
+        self._commit(board.as_puzzle(puzzle))
 
     def load_text(self, text: str) -> None:
         """Parse an 81-character line or a 9-line grid and load it; PuzzleError says what is wrong.
 
         Clashing givens are loaded anyway (and shown highlighted): the user sees and fixes them.
         """
-        self.load(parse_puzzle_text(text))
+        self.load(board.parse_grid(text, allow_clashes=True))
 
     def clear(self) -> None:
         self._commit(np.zeros(81, dtype=np.int8))

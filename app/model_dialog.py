@@ -5,12 +5,16 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
-# Table-valued metadata shown in this order (the issue's "architecture, parameters, training
-# data, validation metrics"); scalar values go to the summary table at the top.
+if TYPE_CHECKING:
+    from model.runtime import EnergyModel
+
+# Table-valued metadata shown in this order (what a user asks of a model first: its
+# architecture, then how good it is, then what it was trained on); scalars go to the summary
+# table at the top.
 _SECTIONS = (
     ("config", "architecture (config)"),
     ("val_metrics", "validation metrics"),
@@ -83,17 +87,17 @@ def stored_weight_count(path) -> int | None:
     return total
 
 
-def model_info_html(model) -> str:
-    """An HTML page describing `model` (an EnergyModel)."""
-    metadata: dict[str, Any] = dict(getattr(model, "metadata", {}) or {})
-    provider = getattr(model, "provider", "?")
-    reason = getattr(model, "provider_reason", "")
+def model_info_html(model: EnergyModel) -> str:
+    """An HTML page describing a loaded model: its file, provider and metadata."""
+    metadata: dict[str, Any] = dict(model.metadata)
+    provider = model.provider
+    reason = model.provider_reason
     params = parameter_count(metadata)
-    stored = None if params else stored_weight_count(getattr(model, "path", ""))
+    stored = None if params else stored_weight_count(model.path)
     parts = [
         "<h3 style='margin-bottom:4px'>Model</h3>",
         "<table cellspacing='0' cellpadding='2'>",
-        f"<tr><td><b>file</b></td><td>{html.escape(str(getattr(model, 'path', '?')))}</td></tr>",
+        f"<tr><td><b>file</b></td><td>{html.escape(str(model.path))}</td></tr>",
         f"<tr><td><b>provider in use</b></td><td>{html.escape(str(provider).upper())}"
         + (f" <span style='color:#555'>({html.escape(reason)})</span>" if reason else "")
         + "</td></tr>",

@@ -88,18 +88,14 @@ def read_puzzle_file(path: Path) -> tuple[list[np.ndarray], list[str]]:
     Puzzles whose only fault is clashing givens are kept (the board shows the clash highlighted).
     Raises PuzzleError when the file cannot be read or holds no usable puzzle.
     """
-    from app.board_model import parse_puzzle_text
     from model import puzzle_io
 
     grids: list[np.ndarray] = []
     errors: list[str] = []
     for record in puzzle_io.read_puzzles(path):
-        if record.puzzle is not None:
-            grids.append(np.asarray(record.puzzle, dtype=np.int8))
-            continue
-        try:
-            grids.append(parse_puzzle_text(record.text))
-        except board.PuzzleError:
+        if record.grid is not None:  # a clash is kept: the board highlights it
+            grids.append(record.grid)
+        else:
             errors.append(record.error or f"{path}:{record.line}: unreadable puzzle")
     if not grids:
         raise board.PuzzleError(errors[0] if errors else f"{path}: no puzzle found")

@@ -92,12 +92,9 @@ def detect_devices() -> dict[str, str]:
     """Each device -> '' when usable, else why not. CUDA needs onnxruntime's CUDA provider and a
     GPU that `nvidia-smi -L` lists (the app never imports torch to ask)."""
     devices = {"auto": "", "cpu": ""}
-    try:
-        import onnxruntime
+    import onnxruntime  # here, not at the top: only the run form asks, once
 
-        providers = onnxruntime.get_available_providers()
-    except ImportError:
-        providers = []
+    providers = onnxruntime.get_available_providers()
     smi = shutil.which("nvidia-smi")
     if "CUDAExecutionProvider" not in providers:
         devices["cuda"] = "onnxruntime has no CUDA provider"

@@ -1,9 +1,8 @@
 """Read training run directories written by `sudoku-jepa train`, without Qt and without torch.
 
 The trainer is the only writer of a run directory; this module only reads it, so a run started
-from a terminal looks the same as one started from the app. The layout (docs/ARCHITECTURE.md):
-`config.json`, `state.json`, `metrics.jsonl` (append-only, one JSON object a line), `train.log`,
-`checkpoints/latest.pt`, `checkpoints/best.pt`, `export/model.onnx`.
+from a terminal looks the same as one started from the app. The layout and the state.json schema
+are `model.run_folder`'s, shared with the writer.
 
 Nothing here raises on a broken run directory: a run that cannot be read is listed with the state
 "incomplete" and a reason, so one bad folder never takes the panel down.
@@ -20,8 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-STATES = ("running", "finished", "stopped", "failed", "incomplete")
-RUN_FILES = ("config.json", "state.json", "metrics.jsonl", "train.log")
+from model.run_folder import WRITTEN_STATES, RunLayout, is_run_dir, pid_alive
+
+STATES = (*WRITTEN_STATES, "incomplete")  # "incomplete": the folder cannot be read as a run
 
 
 @dataclass
@@ -48,7 +48,7 @@ class RunInfo:
 
     @property
     def export_path(self) -> Path:
-        return self.path / "export" / "model.onnx"
+        return RunLayout(self.path).export_model
 
     @property
     def has_export(self) -> bool:
@@ -56,7 +56,7 @@ class RunInfo:
 
     @property
     def checkpoint_path(self) -> Path:
-        return self.path / "checkpoints" / "latest.pt"
+        return RunLayout(self.path).latest
 
     @property
     def has_checkpoint(self) -> bool:
@@ -93,29 +93,6 @@ def read_json(path: Path) -> tuple[dict[str, Any] | None, str]:
     return value, ""
 
 
-def pid_alive(pid: int) -> bool:
-    """Whether a process with this id exists and is not a zombie (finished, not yet reaped)."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    except OSError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    if sys.platform.startswith("linux") and stat.exists():
-        try:
-            # "pid (comm) S ...": the state letter follows the last ")".
-            state = stat.read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            return True
-        return state not in ("Z", "X")
-    return True
-
-
 def pid_is_trainer(pid: int) -> bool:
     """Whether a live pid still runs a trainer, not another program that reused the id after the
     trainer died. Linux reads the command line; elsewhere a live pid is trusted."""
@@ -130,21 +107,16 @@ def pid_is_trainer(pid: int) -> bool:
         return True
 
 
-def is_run_dir(path: Path) -> bool:
-    """A folder is a run when the trainer has written at least one of its files into it."""
-    return path.is_dir() and any((path / name).exists() for name in RUN_FILES)
-
-
 def read_run(path: Path) -> RunInfo:
     """Classify one run directory; never raises for a broken directory."""
-    path = Path(path)
-    info = RunInfo(name=path.name, path=path, state="incomplete")
-    config, config_reason = read_json(path / "config.json")
+    layout = RunLayout(path)
+    info = RunInfo(name=layout.path.name, path=layout.path, state="incomplete")
+    config, config_reason = read_json(layout.config_path)
     info.config = config
-    state, state_reason = read_json(path / "state.json")
+    state, state_reason = read_json(layout.state_path)
     if state is None:
         info.reason = state_reason if config is not None else f"{state_reason}, {config_reason}"
-        info.step = last_metrics_step(path / "metrics.jsonl")
+        info.step = last_metrics_step(layout.metrics_path)
         return info
 
     info.step = _as_int(state.get("step"))
@@ -159,7 +131,7 @@ def read_run(path: Path) -> RunInfo:
         info.total_steps = _as_int(config.get("steps") or config.get("total_steps"))
 
     claimed = state.get("state")
-    if claimed not in ("running", "finished", "stopped", "failed"):
+    if claimed not in WRITTEN_STATES:
         info.reason = f"state.json has unknown state {claimed!r}"
         return info
     info.state = claimed

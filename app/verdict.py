@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from model import board
+from model.verified import VerifiedResult
 
 GREEN, RED, ORANGE, GREY = "#1b7f3b", "#c0221b", "#b35c00", "#555555"
 
@@ -67,9 +68,9 @@ def describe_outcome(outcome, puzzle: np.ndarray):
     return f"<b>Not solved</b>: {detail} · {figures}", RED, neural_grid, probs, None
 
 
-def describe_search_only(result):
-    """The verdict of a model-free exact search (a VerifiedResult): (text, colour, grid, source)."""
-    ms = float(getattr(result, "ms", 0.0))
+def describe_search_only(result: VerifiedResult):
+    """The verdict of a model-free exact search: (text, colour, grid, source)."""
+    ms = result.ms
     if result.status == "solved":
         text = (f"<b>Solved</b> by exact search alone (no model), "
                 f"{_plural(result.nodes_guided, 'node')} · {ms:.0f} ms")

@@ -17,12 +17,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from model import board
-
-try:  # the exact finish; the app still animates the descent without it
-    from model import verified as _verified
-except ImportError:  # pragma: no cover - depends on which helpers have landed
-    _verified = None
+from model import board, verified
 
 MAX_IN_FLIGHT = 2  # steps emitted but not yet shown: the worker waits beyond this (backpressure)
 
@@ -42,7 +37,9 @@ class RunOutcome:
 
 
 def verified_available() -> bool:
-    return _verified is not None
+    """Always True: the exact finish (`model.verified`) ships with the app. Kept until
+    app/main.py's two callers drop it."""
+    return True
 
 
 def _neural_result(puzzle: np.ndarray, steps: list, ms: float):
@@ -189,10 +186,10 @@ class DescentWorker(QObject):
                 outcome.last = steps[-1]
                 outcome.energy_trace = [float(s.best_energy) for s in steps]
                 outcome.neural = _neural_result(self._puzzle, steps, outcome.compute_ms)
-            if self._finish and not outcome.stopped and _verified is not None:
+            if self._finish and not outcome.stopped:
                 t0 = time.perf_counter()
-                outcome.verified = _verified.finish_from_neural(
-                    self._puzzle, outcome.neural, _verified.VerifiedSettings(compare_plain=False)
+                outcome.verified = verified.finish_from_neural(
+                    self._puzzle, outcome.neural, verified.VerifiedSettings(compare_plain=False)
                 )
                 outcome.compute_ms += (time.perf_counter() - t0) * 1000.0
             self.returned.emit(self.run_id, outcome)

@@ -1,8 +1,11 @@
 """The benchmark: accuracy and speed of the neural descent and of verified mode, per puzzle set.
 
-Every accuracy figure is a rule check (`board.is_valid_solution`) of a returned grid: benchmark
-puzzles have exactly one solution, so a valid completion that keeps the givens is THE solution.
-No status flag is trusted. The shared sets are for evaluation only; nothing is tuned on them.
+Every accuracy figure is a rule check (`board.is_valid_solution`) of a returned grid, over the
+puzzles with exactly one solution (the exact solver decides), where a valid completion that keeps
+the givens is THE solution. No status flag is trusted. Puzzles with several solutions or none
+(a solver benchmark collection may have only those) are counted in their own columns: a valid
+grid proves nothing for them, and scoring them would report 0% for a model that did no wrong.
+The shared sets are for evaluation only; nothing is tuned on them.
 Torch-free.
 """
 
@@ -23,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model import board, search
+from model.atomic_file import atomic_write_text
 from model.verified import VerifiedSettings, finish_from_neural, solve_verified
 
 if TYPE_CHECKING:
@@ -187,42 +191,49 @@ def _run_puzzle(model: EnergyModel, puzzle: np.ndarray, settings: VerifiedSettin
         "check_ms": verified.check_ms,
         "plain_search_ms": plain_ms,
         "plain_nodes": int(plain.nodes),
+        "solutions": plain.status,  # "unique" | "multiple" | "no-solution"
     }
 
 
 def _summarise(puzzle_set: PuzzleSet, records: list[dict]) -> dict:
-    n = len(records)
+    """One set's row. Accuracies and search effort are over the puzzles with one solution
+    (`scored`); times are over every puzzle."""
+    scored = [r for r in records if r["solutions"] == "unique"]
+    n = len(scored)
 
     def share(key: str) -> float:
-        return float(np.mean([r[key] for r in records])) if n else 0.0
+        return float(np.mean([r[key] for r in scored])) if n else 0.0
 
     def stat(key: str, q: float, subset=None) -> float:
         values = [r[key] for r in (records if subset is None else subset)]
         return float(np.percentile(values, q)) if values else 0.0
 
-    searched = [r for r in records if not r["by_neural"]]
+    searched = [r for r in scored if not r["by_neural"]]
     guided = float(np.mean([r["nodes_guided"] for r in searched])) if searched else 0.0
     plain = float(np.mean([r["nodes_plain"] for r in searched])) if searched else 0.0
-    any_chain = sum(r["any_chain_ok"] for r in records)
-    best_given_any = sum(r["neural_ok"] and r["any_chain_ok"] for r in records)
-    empty = sum(r["empty"] for r in records)
+    any_chain = sum(r["any_chain_ok"] for r in scored)
+    best_given_any = sum(r["neural_ok"] and r["any_chain_ok"] for r in scored)
+    empty = sum(r["empty"] for r in scored)
     return {
         "set": puzzle_set.name,
         "origin": puzzle_set.origin,
-        "puzzles": n,
+        "puzzles": len(records),
+        "unique": n,
+        "multiple": sum(r["solutions"] == "multiple" for r in records),
+        "no_solution": sum(r["solutions"] == "no-solution" for r in records),
         "neural_acc": share("neural_ok"),
-        "cell_acc": (sum(r["cells_right"] for r in records) / empty) if empty else 0.0,
+        "cell_acc": (sum(r["cells_right"] for r in scored) / empty) if empty else 0.0,
         "single_decode_acc": share("initial_ok"),
         "any_chain_acc": share("any_chain_ok"),
         "best_chain_acc": share("neural_ok"),
         "best_when_any": (best_given_any / any_chain) if any_chain else 0.0,
         "verified_acc": share("verified_ok"),
-        "by_neural": sum(r["by_neural"] for r in records),
+        "by_neural": sum(r["by_neural"] for r in scored),
         "by_search": len(searched),
         "nodes_guided_mean": guided,
         "nodes_plain_mean": plain,
         "guided_plain_ratio": (guided / plain) if plain else None,
-        "nodes_check_mean": float(np.mean([r["nodes_check"] for r in records])) if n else 0.0,
+        "nodes_check_mean": share("nodes_check"),
         # over every puzzle (0 search nodes when the model's grid was valid) vs plain search alone
         "nodes_verified_all_mean": share("nodes_guided"),
         "nodes_plain_all_mean": share("nodes_plain"),
@@ -326,19 +337,22 @@ def format_markdown(report: dict) -> str:
         + f". Verified mode: uniqueness proof {'on' if mod['check_unique'] else 'off'},"
         + f" early stop at the first valid grid {'on' if mod.get('early_stop') else 'off'}.",
         "",
-        "Accuracy is a rule check of each returned grid (complete, no conflicts, keeps givens);",
-        "each puzzle has one solution, so a valid grid is the solution. Cell accuracy: empty cells",
-        "of the neural grid equal to the verified solution.",
+        "Accuracy is a rule check of each returned grid (complete, no conflicts, keeps givens),",
+        "over the puzzles with one solution (the exact solver proves it), where a valid grid is",
+        "the solution. Puzzles with several solutions or none are counted apart and not scored.",
+        "Cell accuracy: empty cells of the neural grid equal to the verified solution.",
         "",
         "## Accuracy",
         "",
-        "| set | puzzles | neural-only | cell acc | verified | by neural / by search |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| set | one solution | neural-only | cell acc | verified | by neural / by search |"
+        " several solutions | no solution |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in report["sets"]:
         lines.append(
-            f"| {r['set']} | {r['puzzles']} | {_pct(r['neural_acc'])} | {_pct(r['cell_acc'])} | "
-            f"{_pct(r['verified_acc'])} | {r['by_neural']} / {r['by_search']} |"
+            f"| {r['set']} | {r['unique']} | {_pct(r['neural_acc'])} | {_pct(r['cell_acc'])} | "
+            f"{_pct(r['verified_acc'])} | {r['by_neural']} / {r['by_search']} | "
+            f"{r['multiple']} | {r['no_solution']} |"
         )
     lines += [
         "",
@@ -396,15 +410,7 @@ def write_report(report: dict, out) -> tuple[Path, Path]:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     json_path = out.with_suffix(".json")
-    _write_atomic(out, format_markdown(report))
-    _write_atomic(json_path, json.dumps(report, indent=2) + "\n")
+    atomic_write_text(out, format_markdown(report))
+    atomic_write_text(json_path, json.dumps(report, indent=2) + "\n")
     return out, json_path
 
-
-def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)

@@ -17,6 +17,7 @@ __all__ = [
     "UNITS",
     "UNIT_NAMES",
     "PuzzleError",
+    "as_puzzle",
     "candidate_mask",
     "cell_name",
     "check_givens",
@@ -68,11 +69,12 @@ def cell_name(index: int) -> str:
     return f"r{index // 9 + 1}c{index % 9 + 1}"
 
 
-def parse_grid(text: str) -> np.ndarray:
+def parse_grid(text: str, allow_clashes: bool = False) -> np.ndarray:
     """Parse one puzzle: an 81-character line or a 9-line grid with optional `| - +` separators.
 
     Blanks are `.` or `0`. Raises PuzzleError naming a bad character's index, a wrong length,
-    or two equal givens in a unit. Returns a `(81,)` int8 array.
+    or (unless `allow_clashes`: the app loads such a puzzle and highlights the clash) two equal
+    givens in a unit. Returns a `(81,)` int8 array. The project's only text-to-grid parser.
     """
     if not isinstance(text, str):
         raise PuzzleError(f"expected puzzle text, got {type(text).__name__}")
@@ -91,8 +93,32 @@ def parse_grid(text: str) -> np.ndarray:
         raise PuzzleError(f"wrong length: expected 81 cells, got {len(cells)}")
     grid = np.frombuffer(cells.replace(".", "0").encode("ascii"), dtype=np.uint8) - ord("0")
     grid = grid.astype(np.int8)
-    check_givens(grid)
+    if not allow_clashes:
+        check_givens(grid)
     return grid
+
+
+def as_puzzle(puzzle: np.ndarray | list[int] | str) -> np.ndarray:
+    """The one input check for a grid handed to the rules, the search or verified mode.
+
+    Accepts 81 integer values 0..9 in any array shape or list (integer-valued floats too, as a
+    model may return), or text (`parse_grid`, clashes refused). Returns a new `(81,)` int8 array.
+    Raises PuzzleError naming the first bad cell. Clashing givens in an array are not checked
+    here: callers that refuse them call `check_givens`.
+    """
+    if isinstance(puzzle, str):
+        return parse_grid(puzzle)
+    array = np.asarray(puzzle)
+    if array.size != 81:
+        raise PuzzleError(f"wrong length: expected 81 cells, got {array.size}")
+    array = array.reshape(81)
+    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        raise PuzzleError(f"a puzzle holds digits 0..9, got dtype {array.dtype}")
+    bad = np.flatnonzero((array < 0) | (array > 9) | (array != np.round(array)))
+    if bad.size:
+        i = int(bad[0])
+        raise PuzzleError(f"bad value {array[i]} at index {i} ({cell_name(i)})")
+    return array.astype(np.int8)
 
 
 def format_grid(grid: np.ndarray) -> str:
@@ -167,12 +193,5 @@ def is_valid_solution(grid: np.ndarray, puzzle: np.ndarray | None = None) -> boo
 
 
 def _as_grid(grid: np.ndarray) -> np.ndarray:
-    array = np.asarray(grid)
-    if array.shape != (81,):
-        array = array.reshape(-1)
-        if array.shape != (81,):
-            raise PuzzleError(f"wrong length: expected 81 cells, got {array.size}")
-    if array.size and (array.min() < 0 or array.max() > 9):
-        bad = int(np.flatnonzero((array < 0) | (array > 9))[0])
-        raise PuzzleError(f"bad value {int(array[bad])} at index {bad} ({cell_name(bad)})")
-    return array.astype(np.int64, copy=False)
+    """`as_puzzle` widened to int64, the index type the rules above compute with."""
+    return as_puzzle(grid).astype(np.int64)

@@ -46,7 +46,7 @@ class ProgressBar:
         self.unit = unit
         self.stream = stream if stream is not None else sys.stderr
         if enabled is None:
-            enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+            enabled = self.stream.isatty()
         self.enabled = enabled
         self.interval = interval
         self.width = width

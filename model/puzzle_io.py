@@ -15,7 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from model.board import GRID_SEPARATORS, PuzzleError, format_grid, is_valid_solution, parse_grid
+from model.board import (
+    GRID_SEPARATORS,
+    PuzzleError,
+    check_givens,
+    format_grid,
+    is_valid_solution,
+    parse_grid,
+)
 
 __all__ = ["PuzzleRecord", "load_puzzles", "parse_puzzles", "read_puzzles", "write_puzzles"]
 
@@ -31,6 +38,8 @@ class PuzzleRecord:
     line: int  # 1-based line where the record starts
     text: str  # the record's text as it appears in the file (rows joined by newlines)
     puzzle: np.ndarray | None = None  # (81,) int8
+    # (81,) int8 as read, also when `error` is only clashing givens (the app shows such a grid)
+    grid: np.ndarray | None = None
     solution: np.ndarray | None = None  # (81,) int8 when the file carries one (CSV)
     error: str | None = None  # "<source>:<line>: <problem>"
 
@@ -103,7 +112,9 @@ def _parse_csv(lines: list[str], source: str) -> Iterator[PuzzleRecord]:
         try:
             if puzzle_col >= len(fields):
                 raise PuzzleError(f"missing puzzle column {puzzle_col + 1}")
-            record.puzzle = parse_grid(fields[puzzle_col])
+            record.grid = parse_grid(fields[puzzle_col], allow_clashes=True)
+            check_givens(record.grid)
+            record.puzzle = record.grid
             if solution_col is not None and solution_col < len(fields) and fields[solution_col]:
                 record.solution = _parse_solution(fields[solution_col], record.puzzle)
         except PuzzleError as exc:
@@ -178,7 +189,11 @@ def _grid_record(rows: list[tuple[int, str]], source: str) -> PuzzleRecord:
 
 
 def _record(line_no: int, text: str, cells: str, source: str) -> PuzzleRecord:
+    record = PuzzleRecord(line=line_no, text=text)
     try:
-        return PuzzleRecord(line=line_no, text=text, puzzle=parse_grid(cells))
+        record.grid = parse_grid(cells, allow_clashes=True)
+        check_givens(record.grid)
+        record.puzzle = record.grid
     except PuzzleError as exc:
-        return PuzzleRecord(line=line_no, text=text, error=f"{source}:{line_no}: {exc}")
+        record.error = f"{source}:{line_no}: {exc}"
+    return record

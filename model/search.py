@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from model.board import PEERS, UNITS, PuzzleError, check_givens
+from model.board import PEERS, UNITS, as_puzzle, check_givens
 
 __all__ = ["SearchResult", "solve", "solve_many", "propagate_only"]
 
@@ -312,17 +312,6 @@ def _dig(solution, order, target, floor, mode, peers, units, popcount, lowbit):
     return puzzle
 
 
-def _as_puzzle(puzzle: np.ndarray) -> np.ndarray:
-    array = np.asarray(puzzle)
-    if array.size != 81:
-        raise PuzzleError(f"wrong length: expected 81 cells, got {array.size}")
-    array = array.reshape(81)
-    if array.min() < 0 or array.max() > 9:
-        bad = int(np.flatnonzero((array < 0) | (array > 9))[0])
-        raise PuzzleError(f"bad value {int(array[bad])} at index {bad}")
-    return np.ascontiguousarray(array, dtype=np.int8)
-
-
 def solve(puzzle: np.ndarray, limit: int = 2, preference: np.ndarray | None = None) -> SearchResult:
     """Find up to `limit` solutions of `puzzle` `(81,)`.
 
@@ -332,7 +321,7 @@ def solve(puzzle: np.ndarray, limit: int = 2, preference: np.ndarray | None = No
     """
     if limit < 1:
         raise ValueError(f"limit must be >= 1, got {limit}")
-    grid = _as_puzzle(puzzle)
+    grid = as_puzzle(puzzle)
     check_givens(grid)
     if preference is None:
         pref, use_pref = _NO_PREFERENCE, False
@@ -374,4 +363,4 @@ def solve_many(puzzles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def propagate_only(puzzle: np.ndarray) -> bool:
     """True when naked + hidden singles alone solve `puzzle` (no guessing needed)."""
-    return bool(_singles_only(_as_puzzle(puzzle), _PEERS, _UNITS))
+    return bool(_singles_only(as_puzzle(puzzle), _PEERS, _UNITS))

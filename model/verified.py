@@ -94,7 +94,7 @@ def solve_verified(
     """Neural descent, then a rule check, then energy-guided exact search if needed."""
     settings = settings or VerifiedSettings()
     start = time.perf_counter()
-    puzzle = _as_puzzle(puzzle)
+    puzzle = board.as_puzzle(puzzle)
     invalid = _clash_result(puzzle)
     if invalid is not None:
         return invalid
@@ -128,7 +128,7 @@ def finish_from_neural(
     """
     settings = settings or VerifiedSettings()
     start = time.perf_counter()
-    puzzle = _as_puzzle(puzzle)
+    puzzle = board.as_puzzle(puzzle)
     invalid = _clash_result(puzzle)
     if invalid is not None:
         invalid.neural = neural
@@ -188,7 +188,7 @@ def neural_result_from_steps(puzzle, steps: list[DescentStep], ms: float) -> Neu
 
     if not steps:
         raise ValueError("neural_result_from_steps: no descent steps")
-    puzzle = _as_puzzle(puzzle)
+    puzzle = board.as_puzzle(puzzle)
     valid = [board.is_valid_solution(np.asarray(s.grid, dtype=np.int8), puzzle) for s in steps]
     first_valid = valid.index(True) if any(valid) else None
     winner = steps[first_valid] if first_valid is not None else min(steps, key=_energy)
@@ -246,22 +246,6 @@ def _message(status: str, by: str, nodes_guided: int, nodes_check: int) -> str:
     if by == "neural":
         return f"solved by the model, verified by the rules (uniqueness proof {nodes_check} nodes)"
     return f"solved by search in {nodes_guided} nodes"
-
-
-def _as_puzzle(puzzle) -> np.ndarray:
-    """(81,) int8 with digits 0..9, or PuzzleError naming the problem."""
-    if isinstance(puzzle, str):
-        return board.parse_grid(puzzle)
-    grid = np.asarray(puzzle)
-    if grid.shape != (81,):
-        raise board.PuzzleError(f"puzzle must have shape (81,), got {grid.shape}")
-    bad = np.flatnonzero((grid < 0) | (grid > 9))
-    if bad.size:
-        i = int(bad[0])
-        raise board.PuzzleError(
-            f"digit {int(grid[i])} out of range 0..9 at row {i // 9 + 1}, column {i % 9 + 1}"
-        )
-    return grid.astype(np.int8)
 
 
 def _clash_result(puzzle: np.ndarray) -> VerifiedResult | None:

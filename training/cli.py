@@ -2,40 +2,50 @@
 
 Each subcommand is one `_add_<name>(subparsers)` that declares its options and one
 `_cmd_<name>(args) -> int` handler. Handlers import heavy modules lazily, so `sudoku-jepa solve`
-and `generate` never import torch.
+and `generate` never import torch. Exit codes and error messages follow `training.exit_codes`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from training.exit_codes import (
+    EXIT_FAILED,
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_MODEL,
+    EXIT_OK,
+    EXIT_USAGE,
+    HelpFormatter,
+    exit_codes_help,
+    fail,
+)
+
 __all__ = ["build_parser", "main"]
 
-EXIT_OK, EXIT_FAILED, EXIT_UNAVAILABLE = 0, 1, 2
 SOLVE_MODES = ("exact", "neural", "verified")
 
 
-class ModeUnavailableError(Exception):
-    """A solve mode whose parts are not built or installed yet; the message says what is missing."""
+class ModelUnavailableError(Exception):
+    """The model file a solve mode or the bench needs is missing or cannot be loaded; the message
+    says which file and why."""
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "handler", None) is None:
+    if args.command is None:
         parser.print_help(sys.stderr)
-        return EXIT_UNAVAILABLE
+        return EXIT_USAGE
     try:
         return args.handler(args)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        return fail(args.command, "interrupted", EXIT_INTERRUPTED)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,11 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="sudoku-jepa",
         description="Energy-based (JEPA) Sudoku solver: solve and generate puzzles, train, "
         "export and benchmark models. Run `sudoku-jepa COMMAND --help` for a command's options.",
+        epilog=exit_codes_help(), formatter_class=HelpFormatter,
     )
-    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
     for add in (_add_solve, _add_generate, _add_train, _add_eval, _add_bench):
         add(subparsers)
     _add_export(subparsers)
+    for sub in subparsers.choices.values():  # every command's --help ends with the table
+        sub.epilog, sub.formatter_class = exit_codes_help(), HelpFormatter
     return parser
 
 
@@ -122,24 +135,23 @@ def _cmd_solve(args) -> int:
     from model.puzzle_io import read_puzzles
 
     if args.limit < 1:
-        print(f"sudoku-jepa solve: --limit must be >= 1, got {args.limit}", file=sys.stderr)
-        return EXIT_UNAVAILABLE
+        return fail("solve", f"--limit must be >= 1, got {args.limit}", EXIT_USAGE)
     try:
         records = list(read_puzzles(args.file))
-        solver = _SOLVER_FACTORIES[args.mode](args)
     except PuzzleError as exc:
-        print(f"sudoku-jepa solve: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except ModeUnavailableError as exc:
-        print(f"sudoku-jepa solve: --mode {args.mode} is not available: {exc}", file=sys.stderr)
-        return EXIT_UNAVAILABLE
+        return fail("solve", str(exc), EXIT_INPUT)
+    try:
+        solver = _SOLVER_FACTORIES[args.mode](args)
+    except ModelUnavailableError as exc:
+        return fail("solve", f"--mode {args.mode} is not available: {exc}", EXIT_MODEL)
+    except ValueError as exc:  # descent settings out of range
+        return fail("solve", str(exc), EXIT_USAGE)
 
     counts: dict[str, int] = {}
     try:
         out = open(args.jsonl, "w", encoding="utf-8") if args.jsonl else sys.stdout  # noqa: SIM115
     except OSError as exc:
-        print(f"sudoku-jepa solve: cannot write {args.jsonl}: {exc.strerror}", file=sys.stderr)
-        return EXIT_FAILED
+        return fail("solve", f"cannot write {args.jsonl}: {exc.strerror}", EXIT_FAILED)
     try:
         with ProgressBar(len(records), "solve", " puzzles", enabled=args.progress) as bar:
             for record in records:
@@ -168,7 +180,7 @@ def _cmd_solve(args) -> int:
         else:
             out.flush()
     summary = ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
-    print(f"{len(records)} puzzles: {summary or 'none'}", file=sys.stderr)
+    print(f"sudoku-jepa solve: {len(records)} puzzles: {summary or 'none'}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -197,13 +209,10 @@ def _neural_solver(args) -> Callable[[object], dict]:
 
     model = _load_bench_model(args.model, provider=None)
     settings = descent_settings(model, args)
-    try:
-        model.check_settings(settings)
-    except ValueError as exc:
-        raise ModeUnavailableError(str(exc)) from exc
-    print(f"neural: {model.path} on {model.provider} ({model.provider_reason or 'default'}); "
-          f"{settings.steps} steps x {settings.chains} chains, step size {settings.step_size}, "
-          f"noise {settings.noise}", file=sys.stderr)
+    model.check_settings(settings)  # ValueError: a usage error
+    print(f"sudoku-jepa solve: neural model {model.path} on {model.provider} "
+          f"({model.provider_reason or 'default'}); {settings.steps} steps x {settings.chains} "
+          f"chains, step size {settings.step_size}, noise {settings.noise}", file=sys.stderr)
 
     def run(puzzle) -> dict:
         result = model.solve(puzzle, settings, trace=args.trace)
@@ -255,7 +264,7 @@ def _verified_solver(args) -> Callable[[object], dict]:
 
 
 # Each solve mode: a factory `args -> (puzzle -> dict of JSON fields)`; it may raise
-# ModeUnavailableError (exit 2 with its message) or PuzzleError (exit 1).
+# ModelUnavailableError (EXIT_MODEL with its message).
 _SOLVER_FACTORIES: dict[str, Callable] = {
     "exact": _exact_solver,
     "neural": _neural_solver,
@@ -318,13 +327,13 @@ def _add_generate(subparsers) -> None:
 def _cmd_generate(args) -> int:
     import numpy as np
 
+    from model.atomic_file import atomic_write_text
     from model.board import format_grid
     from model.generator import generate_puzzle
     from model.progress import ProgressBar
 
     if args.count < 0:
-        print(f"sudoku-jepa generate: --count must be >= 0, got {args.count}", file=sys.stderr)
-        return EXIT_UNAVAILABLE
+        return fail("generate", f"--count must be >= 0, got {args.count}", EXIT_USAGE)
     difficulty = None if args.difficulty == "any" else args.difficulty
     rng = np.random.default_rng(args.seed)
     lines = ["puzzle,solution"] if args.solutions else []
@@ -336,20 +345,16 @@ def _cmd_generate(args) -> int:
                 lines.append(f"{text},{format_grid(g.solution)}" if args.solutions else text)
                 bar.update()
     except ValueError as exc:
-        print(f"sudoku-jepa generate: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return fail("generate", str(exc), EXIT_FAILED)
     body = "".join(line + "\n" for line in lines)
     if str(args.out) == "-":
         sys.stdout.write(body)
         return EXIT_OK
-    tmp = args.out.with_name(args.out.name + ".tmp")
     try:
-        tmp.write_text(body, encoding="utf-8")
-        os.replace(tmp, args.out)
+        atomic_write_text(args.out, body)
     except OSError as exc:
-        print(f"sudoku-jepa generate: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
-        return EXIT_FAILED
-    print(f"wrote {args.count} puzzles to {args.out}", file=sys.stderr)
+        return fail("generate", f"cannot write {args.out}: {exc.strerror}", EXIT_FAILED)
+    print(f"sudoku-jepa generate: wrote {args.count} puzzles to {args.out}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -428,14 +433,18 @@ def _cmd_export(args) -> int:
     try:
         out = export_checkpoint(args.checkpoint, args.out, steps=args.steps,
                                 run_name=args.run_name, default_settings=settings)
+    except ExportError as exc:  # the checkpoint is missing, corrupt, or a model with no energy
+        return fail("export", str(exc), EXIT_MODEL)
+    except OSError as exc:
+        return fail("export", f"cannot write {args.out}: {exc.strerror or exc}", EXIT_FAILED)
+    try:
         loaded = EnergyModel.load(out, provider="cpu")
-    except (ExportError, ModelError, OSError) as exc:
-        print(f"sudoku-jepa export: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+    except ModelError as exc:  # the file just written does not load: an export bug
+        return fail("export", str(exc), EXIT_FAILED)
     size_kb = out.stat().st_size / 1024
-    print(f"wrote {out} ({size_kb:.0f} KiB) in {time.perf_counter() - start:.1f} s; "
-          f"loads in {loaded.load_ms:.0f} ms; default settings {loaded.default_settings()}",
-          file=sys.stderr)
+    print(f"sudoku-jepa export: wrote {out} ({size_kb:.0f} KiB) in "
+          f"{time.perf_counter() - start:.1f} s; loads in {loaded.load_ms:.0f} ms; "
+          f"default settings {loaded.default_settings()}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -443,14 +452,14 @@ def _cmd_export(args) -> int:
 
 
 def _load_bench_model(path: Path | None, provider: str | None):
-    """The model for verified solving and the bench; ModeUnavailableError says what is missing."""
+    """The model for verified solving and the bench; ModelUnavailableError says why not."""
     from model.runtime import EnergyModel, ModelError
 
     path = path or Path(__file__).resolve().parents[1] / "assets" / "model.onnx"
     try:
         return EnergyModel.load(path, provider=provider)
     except ModelError as exc:
-        raise ModeUnavailableError(f"{exc} (train one, or pass --model FILE)") from exc
+        raise ModelUnavailableError(f"{exc} (train one, or pass --model FILE)") from exc
 
 
 def _add_bench(subparsers) -> None:
@@ -515,25 +524,25 @@ def _cmd_bench(args) -> int:
         table_steps = tuple(int(n) for n in args.steps_table.split(",")) if args.steps_table \
             else ()
     except ValueError:
-        print(f"sudoku-jepa bench: --steps-table wants step counts like 1,4,16, got "
-              f"{args.steps_table!r}", file=sys.stderr)
-        return EXIT_UNAVAILABLE
+        return fail("bench", f"--steps-table wants step counts like 1,4,16, got "
+                    f"{args.steps_table!r}", EXIT_USAGE)
     try:
         model = _load_bench_model(args.model, None if args.provider == "auto" else args.provider)
+    except ModelUnavailableError as exc:
+        return fail("bench", str(exc), EXIT_MODEL)
+    try:
         if args.sets:
             sets = [load_file_set(path, args.limit) for path in args.sets]
         else:
             sets = shared_sets(args.limit)
-        count = args.generated if args.limit is None else min(args.generated, args.limit)
-        if count > 0:
-            sets += generated_sets(count, DEFAULT_SEED if args.seed is None else args.seed)
-    except (ModeUnavailableError, PuzzleError) as exc:
-        print(f"sudoku-jepa bench: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+    except PuzzleError as exc:
+        return fail("bench", str(exc), EXIT_INPUT)
+    count = args.generated if args.limit is None else min(args.generated, args.limit)
+    if count > 0:
+        sets += generated_sets(count, DEFAULT_SEED if args.seed is None else args.seed)
     if not sets:
-        print("sudoku-jepa bench: no puzzle sets (no ../shared/benchmarks/, --generated 0)",
-              file=sys.stderr)
-        return EXIT_FAILED
+        return fail("bench", "no puzzle sets (no ../shared/benchmarks/, --generated 0)",
+                    EXIT_USAGE)
     descent = model.default_settings()
     if args.steps is not None:
         descent = replace(descent, steps=args.steps)
@@ -557,9 +566,12 @@ def _cmd_bench(args) -> int:
 
             report["steps_table"] = steps_accuracy(model, sets, table_steps,
                                                    progress=table_progress)
-    md, js = write_report(report, args.out)
+    try:
+        md, js = write_report(report, args.out)
+    except OSError as exc:
+        return fail("bench", f"cannot write {args.out}: {exc.strerror or exc}", EXIT_FAILED)
     print(format_markdown(report))
-    print(f"wrote {md} and {js}", file=sys.stderr)
+    print(f"sudoku-jepa bench: wrote {md} and {js}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -10,12 +10,14 @@ bit-generator state, so a resumed run sees exactly the batches it would have see
 from __future__ import annotations
 
 import csv
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from model.atomic_file import atomic_write_bytes
 from model.board import PuzzleError, format_grid, parse_grid
 from model.generator import augment, generate_puzzle, generate_puzzles
 
@@ -103,10 +105,9 @@ def build_pool(band: tuple[int, int], size: int, seed: int, cache_dir: str | Pat
     if exclude:
         keep = np.array([format_grid(p) not in exclude for p in puzzles], bool)
         puzzles, solutions = puzzles[keep], solutions[keep]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + f".{os.getpid()}.tmp.npz")
-    np.savez(tmp, puzzles=puzzles, solutions=solutions)
-    os.replace(tmp, path)
+    buf = io.BytesIO()
+    np.savez(buf, puzzles=puzzles, solutions=solutions)
+    atomic_write_bytes(path, buf.getvalue(), make_parents=True)
     return puzzles, solutions
 
 

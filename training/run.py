@@ -1,9 +1,8 @@
-"""A run directory: resolved config, append-only metrics, log, state file, atomic checkpoints.
+"""Writing a run directory: resolved config, append-only metrics, log, state file, checkpoints.
 
-Layout (docs/ARCHITECTURE.md "Training runs"): runs/<name>/{config.json, metrics.jsonl,
-train.log, state.json, checkpoints/latest.pt, checkpoints/best.pt, export/model.onnx}.
-Files other processes read (state, checkpoints) are written to a temp file in the same folder,
-fsynced, then renamed over the live path.
+The layout and the state.json schema are `model.run_folder`'s (shared with the app, which reads
+runs without torch). Files other processes read (state, checkpoints) are written with
+`model.atomic_file`: temp file in the same folder, fsync, rename over the live path.
 """
 
 from __future__ import annotations
@@ -20,8 +19,11 @@ from typing import Any
 
 import torch
 
+from model.atomic_file import atomic_write_bytes, temp_file_writer
+
 # Re-exported: the trainer and the CLI read checkpoints through the run module.
 from model.checkpoint import CheckpointError, load_checkpoint  # noqa: F401
+from model.run_folder import RunLayout, pid_alive
 
 
 class CheckpointWriteError(RuntimeError):
@@ -32,28 +34,12 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to `path` via a temp file + fsync + os.replace (no torn reads)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):  # a failed write leaves no half-written temp file
-            tmp.unlink(missing_ok=True)
-        raise
-
-
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     """Atomic write; an OSError (full disk, ...) becomes CheckpointWriteError naming the path."""
     try:
         buf = io.BytesIO()
         torch.save(payload, buf)
-        atomic_write_bytes(Path(path), buf.getvalue())
+        atomic_write_bytes(path, buf.getvalue(), make_parents=True)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise CheckpointWriteError(
@@ -68,37 +54,18 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _process_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, owned by someone else
-        return True
-    return True
-
-
-class RunDir:
-    """One training run's folder. Only rank 0 of a run creates one (one writer per file)."""
+class RunDir(RunLayout):
+    """One training run's folder, written. Only rank 0 of a run creates one (one writer per
+    file); the paths are `RunLayout`'s."""
 
     def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.checkpoints = self.path / "checkpoints"
-        self.export_dir = self.path / "export"
-        self.metrics_path = self.path / "metrics.jsonl"
-        self.state_path = self.path / "state.json"
-        self.config_path = self.path / "config.json"
-        self.log_path = self.path / "train.log"
-        self.latest = self.checkpoints / "latest.pt"
-        self.best = self.checkpoints / "best.pt"
+        super().__init__(path)
         self._state: dict[str, Any] = {}
 
     def create(self, config: dict) -> None:
         self.checkpoints.mkdir(parents=True, exist_ok=True)
         self.export_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(self.config_path, json.dumps(config, indent=2).encode())
+        atomic_write_bytes(self.config_path, json.dumps(config, indent=2).encode(), True)
 
     def read_config(self) -> dict:
         return json.loads(self.config_path.read_text())
@@ -124,15 +91,15 @@ class RunDir:
         self._state.setdefault("started", _now())
         self._state["pid"] = os.getpid()
         self._state["updated"] = _now()
-        atomic_write_bytes(self.state_path, json.dumps(self._state, indent=2).encode())
+        atomic_write_bytes(self.state_path, json.dumps(self._state, indent=2).encode(), True)
 
     def remove_stale_temp_files(self) -> list[Path]:
         """Delete `<name>.<pid>.tmp` files whose writer is gone (a SIGKILL mid-write leaves one;
         it is never read, but a large model's would pile up over restarts)."""
         removed = []
         for tmp in [*self.path.glob("*.tmp"), *self.checkpoints.glob("*.tmp")]:
-            pid = tmp.name.rsplit(".", 2)[-2]
-            if not pid.isdigit() or _process_alive(int(pid)):
+            pid = temp_file_writer(tmp)
+            if pid is None or pid == os.getpid() or pid_alive(pid):
                 continue
             with contextlib.suppress(OSError):
                 tmp.unlink()

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from app.board_model import SOURCE_SEARCH, BoardState, parse_puzzle_text
+from app.board_model import SOURCE_SEARCH, BoardState
 from model import board
 
 PUZZLE = "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79"
@@ -47,12 +47,12 @@ def test_load_text_is_one_undo_step():
 
 def test_nine_line_grid_parses():
     rows = [PUZZLE[i : i + 9] for i in range(0, 81, 9)]
-    assert board.format_grid(parse_puzzle_text("\n".join(rows))) == PUZZLE
+    assert board.format_grid(board.parse_grid("\n".join(rows), allow_clashes=True)) == PUZZLE
 
 
 def test_clashing_givens_are_kept_and_flagged():
     text = "55" + "." * 79
-    grid = parse_puzzle_text(text)
+    grid = board.parse_grid(text, allow_clashes=True)
     state = BoardState()
     state.load(grid)
     assert state.has_conflicts()

@@ -15,6 +15,7 @@ import pytest  # noqa: E402
 from app.run_form import RunForm  # noqa: E402
 from app.training_panel import TrainingPanel  # noqa: E402
 from tests.app.test_run_monitor import make_run, state  # noqa: E402
+from training.exit_codes import EXIT_MODEL  # noqa: E402
 
 
 def rows(first: int, last: int, eval_every: int = 5) -> list[dict]:
@@ -240,8 +241,6 @@ def wait_for(qtbot, condition, timeout_s: float, what: str) -> None:
 
 def test_resume_of_a_corrupt_checkpoint_shows_the_trainers_error(panel, qtbot, tmp_path):
     """A real `sudoku-jepa train --resume` that fails: its exit code and words reach the panel."""
-    if not train_available():
-        pytest.skip("`sudoku-jepa train` is not available yet")
     run = make_run(tmp_path / "runs", "damaged", state("stopped", step=10))  # latest.pt = b"x"
     panel.refresh()
     panel.select_run(run)
@@ -251,9 +250,9 @@ def test_resume_of_a_corrupt_checkpoint_shows_the_trainers_error(panel, qtbot, t
     process = panel.launcher.processes[run]
     assert process.waitForFinished(60_000)
     qtbot.wait(50)  # deliver the finished signal
-    assert process.exitCode() == 1
+    assert process.exitCode() == EXIT_MODEL
     text = panel.message.text()
-    assert "exited with code 1" in text and "checkpoint" in text, text
+    assert f"exited with code {EXIT_MODEL}" in text and "checkpoint" in text, text
     assert panel.selected_info.label == "stopped"  # the folder is untouched
 
 
@@ -265,12 +264,6 @@ def test_process_gone_explains_itself(panel, tmp_path):
     assert panel.resume_button.isEnabled() and not panel.stop_button.isEnabled()
 
 
-def train_available() -> bool:
-    from training.cli import build_parser
-
-    return "train" in build_parser().format_help()
-
-
 EASY_SOLUTION = (
     "534678912672195348198342567859761423426853791713924856961537284287419635345286179"
 )
@@ -280,8 +273,6 @@ EASY_SOLUTION = (
 def test_start_watch_stop_resume_export_and_use_a_tiny_run(qtbot, tmp_path, monkeypatch,
                                                            app_settings):
     """The whole loop through the panel with a real `sudoku-jepa train` process."""
-    if not train_available():
-        pytest.skip("`sudoku-jepa train` is not available yet")
     monkeypatch.chdir(tmp_path)
     panel = TrainingPanel("runs")  # relative, as the app opens it
     qtbot.add_widget(panel)
@@ -347,28 +338,26 @@ def test_start_watch_stop_resume_export_and_use_a_tiny_run(qtbot, tmp_path, monk
     assert panel.compare_table.item(2, 0).text().endswith("%")
     assert panel.compare_table.item(0, 1).text() == "it/model.onnx"  # now the current model
 
-    try:
-        from app.main import MainWindow
-    except ImportError:
-        MainWindow = None
-    if MainWindow is not None:  # the app's own Training tab hands the model to the solver
-        window = MainWindow(settings=app_settings, model_path=None, dialogs=False, example=False)
-        qtbot.add_widget(window)
-        tab = window.training_panel
-        assert tab is not None
-        tab.timer.stop()
-        tab.refresh()  # its runs folder is ./runs, the one this test trained into
-        tab.select_run(tab.runs_dir / "it")
-        tab.use_button.click()
-        assert window.model is not None
-        assert str(window.model.path) == model_path
-        phase("the app's solver loaded the model")
+    from app.main import MainWindow
+
+    # the app's own Training tab hands the model to the solver
+    window = MainWindow(settings=app_settings, model_path=None, dialogs=False, example=False)
+    qtbot.add_widget(window)
+    tab = window.training_panel
+    assert tab is not None
+    tab.timer.stop()
+    tab.refresh()  # its runs folder is ./runs, the one this test trained into
+    tab.select_run(tab.runs_dir / "it")
+    tab.use_button.click()
+    assert window.model is not None
+    assert str(window.model.path) == model_path
+    phase("the app's solver loaded the model")
 
     import numpy as np
 
     from model.board import is_valid_solution, parse_grid
+    from model.runtime import EnergyModel
 
-    EnergyModel = pytest.importorskip("model.runtime").EnergyModel
     solution = parse_grid(EASY_SOLUTION)
     puzzle = solution.copy()
     puzzle[[0, 40, 80]] = 0  # three blanks, each the only empty cell of its row, column and box

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model import board
+from model import board, search
 from model.benchmark import (
     format_markdown,
     generated_sets,
@@ -19,6 +19,7 @@ from model.benchmark import (
 )
 from model.generator import generate_puzzles
 from model.verified import VerifiedSettings
+from training.exit_codes import EXIT_MODEL
 
 
 def grid_of(text: str) -> np.ndarray:
@@ -197,5 +198,45 @@ def test_bench_command_without_model_fails_clearly(tmp_path, capsys):
 
     code = main(["bench", "--model", str(tmp_path / "missing.onnx"), "--generated", "1",
                  "--out", str(tmp_path / "b.md")])
-    assert code == 1
+    assert code == EXIT_MODEL
     assert "missing.onnx" in capsys.readouterr().err
+
+
+def _several_and_no_solution(puzzle: np.ndarray, solution: np.ndarray, rng):
+    """From a unique puzzle: one with several solutions (givens removed) and one with none (an
+    empty cell given a wrong digit that clashes with no given)."""
+    several = puzzle.copy()
+    while search.solve(several, limit=2).status != "multiple":
+        several[rng.choice(np.flatnonzero(several))] = 0
+    for cell in np.flatnonzero(puzzle == 0):
+        for digit in range(1, 10):
+            none = puzzle.copy()
+            none[cell] = digit
+            if digit != solution[cell] and not board.conflict_pairs(none) and \
+                    search.solve(none, limit=2).status == "no-solution":
+                return several, none
+    raise AssertionError("no unsolvable variant found")
+
+
+def test_puzzles_with_several_solutions_or_none_are_counted_apart_and_not_scored(tmp_path):
+    made = generate_puzzles(3, givens=(30, 34), seed=11)
+    several, none = _several_and_no_solution(made[0].puzzle, made[0].solution,
+                                             np.random.default_rng(0))
+    solutions = {board.format_grid(g.puzzle): g.solution for g in made}
+    # the model is right on each unique puzzle and "valid" on the one with several solutions
+    solutions[board.format_grid(several)] = search.solve(several, limit=2).solutions[0]
+    solutions[board.format_grid(none)] = np.where(none > 0, none, 1).astype(np.int8)
+
+    class AlwaysRight(ScriptedModel):
+        def solve(self, puzzle, settings=None):
+            self.calls = 0  # the scripted model is right on its even calls
+            return super().solve(puzzle, settings)
+
+    path = write_set(tmp_path / "mixed.txt", [g.puzzle for g in made] + [several, none])
+    report = run_benchmark(AlwaysRight(path, solutions), [load_file_set(path)],
+                           VerifiedSettings(early_stop=False))
+    row = report["sets"][0]
+    assert (row["puzzles"], row["unique"], row["multiple"], row["no_solution"]) == (5, 3, 1, 1)
+    assert row["neural_acc"] == row["verified_acc"] == row["cell_acc"] == 1.0
+    assert row["by_neural"] == 3 and row["by_search"] == 0
+    assert "| mixed | 3 | 100.0% | 100.0% | 100.0% | 3 / 0 | 1 | 1 |" in format_markdown(report)

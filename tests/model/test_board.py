@@ -10,6 +10,7 @@ from model.board import (
     ROWS,
     UNITS,
     PuzzleError,
+    as_puzzle,
     candidate_mask,
     cell_name,
     check_givens,
@@ -77,7 +78,7 @@ def test_duplicate_givens_name_both_cells_and_the_unit(index_a, index_b, unit):
         parse_grid("".join(cells))
 
 
-def test_duplicate_message_example_from_the_issue():
+def test_duplicate_message_names_both_cells_the_digit_and_the_unit():
     with pytest.raises(PuzzleError, match="r1c1 and r1c5 both hold 3 in row 1"):
         check_givens(np.array([3, 0, 0, 0, 3] + [0] * 76, dtype=np.int8))
 
@@ -110,3 +111,23 @@ def test_validity_and_completeness():
     other = puzzle.copy()
     other[2] = 1  # a given the solution does not keep
     assert not is_valid_solution(solution, other)
+
+
+def test_as_puzzle_is_the_one_input_check():
+    grid = parse_grid(SOLUTION)
+    for given in (grid, grid.reshape(9, 9), grid.tolist(), grid.astype(np.float32), SOLUTION):
+        out = as_puzzle(given)
+        assert out.shape == (81,) and out.dtype == np.int8 and np.array_equal(out, grid)
+    assert as_puzzle(grid) is not grid  # a new array: the caller's stays untouched
+    clash = np.zeros(81, np.int8)
+    clash[[0, 1]] = 5
+    assert np.array_equal(as_puzzle(clash), clash)  # clashes are check_givens' job
+    bad = grid.astype(np.float32)
+    bad[3] = 2.5
+    big = np.where(np.arange(81) == 3, 12, grid)
+    for given, message in ((grid[:80], "wrong length: expected 81 cells, got 80"),
+                           (big, r"bad value 12 at index 3 \(r1c4\)"),
+                           (bad, r"bad value 2.5 at index 3"),
+                           (np.array(list(SOLUTION)), "digits 0..9, got dtype")):
+        with pytest.raises(PuzzleError, match=message):
+            as_puzzle(given)

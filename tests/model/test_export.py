@@ -23,6 +23,7 @@ from model.runtime import (
     DescentSettings,
     EnergyModel,
 )
+from training.exit_codes import EXIT_MODEL
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +201,7 @@ def test_export_command_reports_a_bad_checkpoint(tmp_path, capsys):
     from training.cli import main
 
     assert main(["export", "--checkpoint", str(tmp_path / "nope.pt"), "--out",
-                 str(tmp_path / "m.onnx")]) == 1
+                 str(tmp_path / "m.onnx")]) == EXIT_MODEL
     assert "nope.pt: checkpoint not found" in capsys.readouterr().err
 
 

@@ -116,3 +116,11 @@ def test_write_then_read_round_trip(tmp_path):
     write_puzzles(tmp_path / "b.csv", puzzles[:1], [solution])
     (record,) = read_puzzles(tmp_path / "b.csv")
     assert format_grid(record.solution) == SOLUTION
+
+
+def test_a_record_with_clashing_givens_is_an_error_that_keeps_its_grid():
+    clash = "55" + "." * 79
+    good, bad = parse_puzzles(f"{'.' * 81}\n{clash}\n", "p.txt")
+    assert good.error is None and good.grid is good.puzzle
+    assert bad.puzzle is None and bad.error == "p.txt:2: r1c1 and r1c2 both hold 5 in row 1"
+    assert format_grid(bad.grid) == clash

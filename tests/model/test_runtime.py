@@ -163,7 +163,8 @@ def test_cli_neural_mode_writes_jsonl_with_an_energy_summary(tiny_onnx_model, ea
     assert second["status"] == "invalid" and "error" in second
 
 
-# ------------------------------------------------------------------ bad files (issue 9)
+# ------------------------------------------------------------------ bad files: each refusal names
+# the file and what is wrong with it, never a traceback from onnxruntime
 
 
 def _expect_model_error(path, *fragments: str) -> ModelError:

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from model.puzzle_io import read_puzzles
 from model.search import solve
 from training import cli
 from training.cli import build_parser, main
+from training.exit_codes import EXIT_FAILED, EXIT_INPUT, EXIT_MODEL, EXIT_USAGE
 
 PUZZLE = "53..7....6..195....98....6.8...6...34..8.3..17...2...6.6....28....419..5....8..79"
 HARD = "4...3.......6..8..........1....5..9..8....6...7.2........1.27..5.3....4.9........"
@@ -62,16 +64,16 @@ def test_solve_to_stdout_with_limit_one(puzzle_file, capsys):
 
 
 def test_solve_unreadable_file(tmp_path, capsys):
-    assert main(["solve", str(tmp_path / "missing.txt")]) == 1
+    assert main(["solve", str(tmp_path / "missing.txt")]) == EXIT_INPUT
     assert "cannot read puzzle file" in capsys.readouterr().err
 
 
-def test_a_mode_whose_parts_are_missing_exits_2_with_a_message(puzzle_file, capsys, monkeypatch):
+def test_a_mode_without_a_usable_model_exits_with_a_message(puzzle_file, capsys, monkeypatch):
     def unavailable(args):
-        raise cli.ModeUnavailableError("no model file")
+        raise cli.ModelUnavailableError("no model file")
 
     monkeypatch.setitem(cli._SOLVER_FACTORIES, "neural", unavailable)
-    assert main(["solve", str(puzzle_file), "--mode", "neural"]) == 2
+    assert main(["solve", str(puzzle_file), "--mode", "neural"]) == EXIT_MODEL
     assert "--mode neural is not available: no model file" in capsys.readouterr().err
 
 
@@ -114,14 +116,54 @@ def test_generate_rejects_a_bad_givens_range(tmp_path, capsys):
     assert "LO <= HI" in capsys.readouterr().err
 
 
-def test_help_explains_every_option():
+# What each option's help must say: the thing it sets or does, in the words a user looks for.
+HELP_SAYS = {
+    "solve": {"file": "puzzle file", "mode": "exact search guided by the model",
+              "model": "ONNX model file", "jsonl": "write the JSON lines",
+              "limit": "stops after N solutions", "progress": "progress bar",
+              "steps": "more steps, more accuracy", "chains": "lowest final energy wins",
+              "step_size": "step size", "noise": "noise added to each chain",
+              "seed": "noise seed", "trace": "one entry per descent step"},
+    "generate": {"count": "number of puzzles", "givens": "number of givens",
+                 "minimal": "remove givens", "difficulty": "singles",
+                 "seed": "same seed gives the same puzzles", "solutions": "puzzle,solution",
+                 "out": "output file", "progress": "progress bar"},
+    "train": {"preset": "base recipe", "config": "JSON file of config overrides",
+              "set": "override one config key", "device": "device to train on",
+              "resume": "continue the run", "out": "run folder is created in",
+              "name": "run folder name", "steps": "train exactly N steps",
+              "minutes": "wall-clock budget", "quiet": "no progress bar"},
+    "eval": {"checkpoint": "checkpoint to score", "files": "puzzle files",
+             "limit": "first N puzzles", "steps": "test-time step counts to score",
+             "chains": "lowest energy wins", "step_size": "step size", "noise": "chain noise",
+             "device": "device to evaluate on", "json": "JSON object per file"},
+    "bench": {"model": "ONNX model file", "sets": "puzzle files", "generated": "generated set",
+              "seed": "seed of the generated sets", "limit": "at most N puzzles",
+              "out": "Markdown report", "provider": "onnxruntime provider",
+              "steps": "descent steps per chain", "chains": "chains",
+              "steps_table": "think longer",
+              "no_unique_check": "uniqueness proof", "no_early_stop": "full descent",
+              "progress": "progress bar"},
+    "export": {"checkpoint": "training checkpoint", "out": "ONNX file to write",
+               "run_name": "run name stored", "steps": "default descent steps",
+               "chains": "default chains", "step_size": "default step size",
+               "noise": "default noise"},
+}
+
+
+def test_help_says_what_every_option_does():
     parser = build_parser()
     subparsers = next(a for a in parser._actions if a.choices and "solve" in a.choices)
-    for name in ("solve", "generate"):
-        sub = subparsers.choices[name]
+    assert set(subparsers.choices) == set(HELP_SAYS)
+    for name, sub in subparsers.choices.items():
         for action in sub._actions:
-            if action.option_strings and action.dest != "help":
-                assert action.help and len(action.help) > 10, (name, action.dest)
+            if action.dest == "help":
+                continue
+            assert action.help and len(action.help) > 10, (name, action.dest)
+            if action.dest in HELP_SAYS[name]:  # options added later get the generic check
+                assert HELP_SAYS[name][action.dest] in action.help, (name, action.dest)
+        documented = {a.dest for a in sub._actions}
+        assert set(HELP_SAYS[name]) <= documented, (name, set(HELP_SAYS[name]) - documented)
 
 
 def test_console_script_solves_without_importing_torch(puzzle_file):
@@ -134,3 +176,44 @@ def test_console_script_solves_without_importing_torch(puzzle_file):
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert "6 puzzles:" in done.stderr
+
+
+def test_every_command_shows_the_exit_code_table_and_the_readme_has_it():
+    from training.exit_codes import EXIT_CODES
+
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.choices and "solve" in a.choices)
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for help_text in [parser.format_help(), *(p.format_help() for p in
+                                               subparsers.choices.values())]:
+        for code, meaning in EXIT_CODES:
+            assert f"{code:>3}  {meaning}" in help_text
+    for code, meaning in EXIT_CODES:
+        assert f"| {code} | {meaning} |" in readme
+
+
+def test_the_trainer_exits_with_the_table_codes():
+    from training import exit_codes, trainer
+
+    assert trainer.EXIT_DIVERGED == exit_codes.EXIT_DIVERGED
+    assert trainer.EXIT_CHECKPOINT_FAILED == exit_codes.EXIT_CHECKPOINT_FAILED
+
+
+@pytest.mark.parametrize(("argv", "code"), [
+    (["solve", "{tmp}/missing.txt"], EXIT_INPUT),
+    (["solve", "{puzzles}", "--limit", "0"], EXIT_USAGE),
+    (["solve", "{puzzles}", "--mode", "verified", "--model", "{tmp}/none.onnx"], EXIT_MODEL),
+    (["solve", "{puzzles}", "--jsonl", "{tmp}/no/dir/o.jsonl"], EXIT_FAILED),
+    (["generate", "--count", "-1", "--out", "{tmp}/p.txt"], EXIT_USAGE),
+    (["bench", "--model", "{tmp}/none.onnx"], EXIT_MODEL),
+    (["export", "--checkpoint", "{tmp}/none.pt", "--out", "{tmp}/m.onnx"], EXIT_MODEL),
+    (["eval", "--checkpoint", "{tmp}/none.pt", "{puzzles}"], EXIT_MODEL),
+    (["train", "--config", "{tmp}/none.json", "--out", "{tmp}"], EXIT_INPUT),
+    (["train", "--resume", "{tmp}/none", "--quiet"], EXIT_MODEL),
+])
+def test_errors_have_the_command_prefix_and_the_table_code(argv, code, tmp_path, puzzle_file,
+                                                           capsys):
+    argv = [a.format(tmp=tmp_path, puzzles=puzzle_file) for a in argv]
+    assert main(argv) == code
+    lines = capsys.readouterr().err.splitlines()
+    assert lines and all(line.startswith(f"sudoku-jepa {argv[0]}: ") for line in lines), lines

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from model import atomic_file
 from training import cli
-from training import run as run_mod
 from training.run import load_checkpoint
 from training.trainer import EXIT_CHECKPOINT_FAILED
 
@@ -35,7 +35,7 @@ FAULT_SET = {"batch_size": 8, "data.val_size": 16, "energy_gap_size": 8, "eval_e
 # written in small chunks with pauses, so a kill can land in the middle of one.
 LAUNCHER = """
 import builtins, os, sys, time
-import training.run as run_mod
+import model.atomic_file as atomic_file
 from training.launch import main
 
 class SlowFile:
@@ -60,7 +60,7 @@ def slow_open(path, mode="r", *args, **kwargs):
     return SlowFile(fh) if str(path).endswith(".tmp") and ".pt." in str(path) else fh
 
 if os.environ.get("SLOW_CHECKPOINT_WRITES"):
-    run_mod.open = slow_open
+    atomic_file.open = slow_open
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -222,9 +222,9 @@ class _FullDisk:
                          [("write", False), ("fsync", False), ("write", True)])
 def test_full_disk_during_a_checkpoint_write(tmp_path, monkeypatch, capsys, where, everything):
     disk = _FullDisk(fail_from=4, where=where, everything=everything)
-    monkeypatch.setattr(run_mod, "open", disk.open, raising=False)
+    monkeypatch.setattr(atomic_file, "open", disk.open, raising=False)
     if where == "fsync":
-        monkeypatch.setattr(run_mod.os, "fsync", disk.fsync)
+        monkeypatch.setattr(atomic_file.os, "fsync", disk.fsync)
     code = cli.main(["train", "--preset", "tiny", "--out", str(tmp_path), "--name", "full",
                      "--quiet", "--steps", "8", *_set_args(FAULT_SET)])
     monkeypatch.undo()

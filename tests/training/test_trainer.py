@@ -9,10 +9,12 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from training import cli
+from training.exit_codes import EXIT_MODEL, EXIT_USAGE
 from training.run import RunDir, load_checkpoint
 from training.trainer import EXIT_DIVERGED, Trainer
 
@@ -37,7 +39,7 @@ MICRO_SET = {"batch_size": 8, "data.val_size": 16, "energy_gap_size": 8, "eval_e
              "model.eval_iters": 3, "model.supervised_iters": 2}
 
 
-def test_resume_after_stop_gives_the_same_next_losses(tmp_path):
+def test_resume_after_stop_gives_the_same_next_losses(tmp_path, capsys):
     base = ["train", "--preset", "tiny", "--out", str(tmp_path), "--quiet", "--steps", "6",
             *_overrides(MICRO_SET)]
     assert cli.main([*base, "--name", "whole"]) == 0
@@ -67,14 +69,29 @@ def test_resume_after_stop_gives_the_same_next_losses(tmp_path):
         assert resumed[step] == pytest.approx(whole[step], rel=1e-6, abs=1e-7), step
     assert json.loads(run.state_path.read_text())["state"] == "finished"
 
-    # eval subcommand on the finished checkpoint
+    # eval subcommand on the finished checkpoint: its figures are those of the model's own decode
     from model.board import format_grid
+    from model.checkpoint import model_from_checkpoint
     from training.data import DataConfig, validation_sets
+    from training.trainer import predict
 
-    puzzles, _ = validation_sets(DataConfig(val_size=4, val_bands=(("e", 34, 44),)))["e"]
+    puzzles, solutions = validation_sets(DataConfig(val_size=4, val_bands=(("e", 34, 44),)))["e"]
     f = tmp_path / "p.txt"
     f.write_text("".join(format_grid(p) + "\n" for p in puzzles))
-    assert cli.main(["eval", "--checkpoint", str(run.best), str(f), "--device", "cpu"]) == 0
+    capsys.readouterr()
+    assert cli.main(["eval", "--checkpoint", str(run.best), str(f), "--device", "cpu",
+                     "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    model = model_from_checkpoint(load_checkpoint(run.best), run.best).eval()
+    with torch.no_grad():
+        pred = predict(model, torch.as_tensor(puzzles).long()).numpy()
+    empty = puzzles == 0
+    right = (pred == solutions) & empty
+    assert row["file"] == str(f) and row["puzzles"] == 4 and row["iters"] == cfg.eval_iters
+    assert row["cell_acc"] == pytest.approx(right.sum() / empty.sum())
+    assert row["puzzle_acc"] == pytest.approx(np.mean((right | ~empty).all(axis=1)))
+    assert 0.0 < row["cell_acc"] < 1.0  # a few steps of training: some cells, not all
+    assert row["ms_per_puzzle"] > 0
 
 
 def test_nan_loss_stops_names_step_and_term_and_keeps_last_checkpoint(tmp_path, monkeypatch):
@@ -105,13 +122,13 @@ def test_corrupt_checkpoint_on_resume_is_an_error(tmp_path, capsys):
     run = RunDir(tmp_path / "bad")
     run.create({})
     run.latest.write_bytes(b"garbage")
-    assert cli.main(["train", "--resume", str(run.path), "--quiet"]) == 1
-    assert "corrupt" in capsys.readouterr().err
+    assert cli.main(["train", "--resume", str(run.path), "--quiet"]) == EXIT_MODEL
+    assert "sudoku-jepa train: " in (err := capsys.readouterr().err) and "corrupt" in err
 
 
 def test_unknown_config_key_is_an_error(tmp_path, capsys):
     assert cli.main(["train", "--preset", "tiny", "--out", str(tmp_path),
-                     "--set", "model.nope=1"]) == 1
+                     "--set", "model.nope=1"]) == EXIT_USAGE
     assert "model.nope" in capsys.readouterr().err
 
 
