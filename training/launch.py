@@ -14,9 +14,10 @@ from training.exit_codes import EXIT_INPUT, EXIT_MODEL, EXIT_OK, EXIT_USAGE, fai
 
 
 def add_train_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--preset", choices=("tiny", "cpu", "cpu-recurrent", "gpu"), default="cpu",
+    p.add_argument("--preset", choices=("tiny", "cpu", "cpu-descent", "gpu"), default="cpu",
                    help="base recipe (default cpu): tiny = < 1 minute smoke run, cpu = the shipped "
-                   "model (~60 min on 2 cores), gpu = full scale on one GPU")
+                   "model (70 min on 2 cores), cpu-descent = the gradient-descent family at the "
+                   "same size, gpu = full scale on one GPU")
     p.add_argument("--config", metavar="FILE", help="JSON file of config overrides")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override one config key, e.g. --set model.d_model=64 (repeatable; with "
