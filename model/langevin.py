@@ -8,7 +8,10 @@ The algorithm (the ONNX runtime reproduces exactly this; see docs/ARCHITECTURE.m
    noise_t = noise_schedule(t, steps, noise) * randn / sqrt(Z) (annealed to 0); energy_t and
    probs_t are measured at s before the update.
 3. one more evaluation at the final s (trace entry `steps`).
-4. winner: for each puzzle, the (step, chain) state with the lowest energy over the whole trace.
+4. reject_rises (default): a chain whose new state has a higher energy than its kept one stays
+   where it was (its next proposal: the kept state's move plus the new noise), so the energy
+   each chain shows never rises (IRED's rule).
+5. winner: for each puzzle, the (step, chain) state with the lowest energy over the whole trace.
 """
 
 from __future__ import annotations
@@ -37,14 +40,16 @@ class LangevinResult:
     energy: torch.Tensor  # (B,) the winner's energy
     best_chain: torch.Tensor  # (B,) chain index of the winner
     best_step: torch.Tensor  # (B,) trace step of the winner
-    energies: list[torch.Tensor] = field(default_factory=list)  # per step (B, chains)
+    energies: list[torch.Tensor] = field(default_factory=list)  # per step (B, chains), kept
     trace_probs: list[torch.Tensor] = field(default_factory=list)  # per step (B, chains, 81, 9)
+    rejected: torch.Tensor | None = None  # (B,) steps of the winning chain that were refused
 
 
 @torch.no_grad()
 def langevin_solve(model: SudokuJEPA, puzzle: torch.Tensor, steps: int | None = None,
                    chains: int = 1, step_size: float | None = None, noise: float = 0.0,
-                   seed: int = 0, trace: bool = False) -> LangevinResult:
+                   seed: int = 0, trace: bool = False, reject_rises: bool = True,
+                   ) -> LangevinResult:
     """Solve puzzles (B, 81) int (0 = blank) by descent on E; see the module docstring.
 
     steps / step_size default to the model's eval_steps and learned step size."""
@@ -62,18 +67,29 @@ def langevin_solve(model: SudokuJEPA, puzzle: torch.Tensor, steps: int | None = 
     start_noise = torch.randn(B * C, 81, Z, generator=gen) * noise / math.sqrt(Z)
     start_noise.view(B, C, 81, Z)[:, 0] = 0.0  # chain 0 starts clean
     s = s + start_noise
-    keep_all = trace or chains > 1
+    keep_all = True  # energies per step are small; probs only with trace
     all_e, all_p = [], []
     best_e = torch.full((B * C,), math.inf)
     best_p = torch.zeros(B * C, 81, 9)
     best_t = torch.zeros(B * C, dtype=torch.long)
+    kept: tuple[torch.Tensor, ...] | None = None  # (s, energy, probs, move without noise)
+    refused = torch.zeros(B * C, dtype=torch.long)
     for t in range(steps + 1):
         if t < steps:
             eps = torch.randn(B * C, 81, Z, generator=gen) / math.sqrt(Z)
-            s, e, p = model.solve_step(context, givens, s, eta,
-                                       eps * noise_schedule(t, steps, noise))
+            eps = eps * noise_schedule(t, steps, noise)
+            s_next, e, p = model.solve_step(context, givens, s, eta, eps)
         else:
-            e, p = model.measure(context, givens, s)
+            eps = torch.zeros_like(s)
+            (e, p), s_next = model.measure(context, givens, s), s
+        if reject_rises and kept is not None:  # a chain never shows a higher energy
+            worse = e > kept[1]
+            refused += worse.long()
+            w3 = worse.view(-1, 1, 1)
+            s, e = torch.where(w3, kept[0], s), torch.where(worse, kept[1], e)
+            p = torch.where(w3, kept[2], p)
+            s_next = torch.where(w3, kept[3] + eps, s_next)
+        kept = (s, e, p, s_next - eps)
         better = e < best_e
         best_e = torch.where(better, e, best_e)
         best_p[better] = p[better]
@@ -82,6 +98,7 @@ def langevin_solve(model: SudokuJEPA, puzzle: torch.Tensor, steps: int | None = 
             all_e.append(e.view(B, C))
             if trace:
                 all_p.append(p.view(B, C, 81, 9))
+        s = s_next
     chain_e = best_e.view(B, C)
     best_chain = chain_e.argmin(dim=1)
     rows = torch.arange(B)
@@ -89,4 +106,4 @@ def langevin_solve(model: SudokuJEPA, puzzle: torch.Tensor, steps: int | None = 
     return LangevinResult(
         probs=probs, grid=probs.argmax(-1) + 1, energy=chain_e[rows, best_chain],
         best_chain=best_chain, best_step=best_t.view(B, C)[rows, best_chain],
-        energies=all_e if trace else [], trace_probs=all_p)
+        energies=all_e, trace_probs=all_p, rejected=refused.view(B, C)[rows, best_chain])

@@ -60,6 +60,7 @@ class DescentSettings:
     step_size: float
     noise: float
     seed: int = 0
+    reject_rises: bool = True  # a step that would raise a chain's energy is not taken (IRED)
 
 
 @dataclass
@@ -72,6 +73,7 @@ class DescentStep:
     best_energy: float
     violations: int  # cells in `grid` whose digit repeats in a unit
     changed: np.ndarray  # (81,) bool: top digit changed since the previous step
+    rejected: np.ndarray | None = None  # (chains,) bool: this step's move would have raised E
 
 
 @dataclass
@@ -86,6 +88,7 @@ class NeuralResult:
     any_chain_valid: bool  # some chain's grid at some step was a valid solution
     initial_valid: bool  # the step-0 decode of the best chain was already valid
     chain: int = 0  # the winning chain
+    rejected_steps: int = 0  # steps of the winning chain whose move would have raised E
     trace: list[dict] | None = None  # with trace=True: the winning chain's steps (see solve)
 
 
@@ -278,6 +281,22 @@ def _valid_grids(grids: np.ndarray) -> np.ndarray:
     return np.all(units == np.arange(1, 10, dtype=grids.dtype), axis=(1, 2))
 
 
+def _reject_rises(kept: tuple[np.ndarray, ...], z: np.ndarray, energies: np.ndarray,
+                  probs: np.ndarray, z_next: np.ndarray, noise: np.ndarray,
+                  ) -> tuple[np.ndarray, ...]:
+    """Chains whose new state has a higher energy than their kept one stay where they were; their
+    next proposal is the kept state's move with this step's noise (moves are additive in the
+    noise), so the energy each chain shows never rises. Returns (z, energies, probs, z_next,
+    rejected (C,) bool)."""
+    kept_z, kept_e, kept_p, kept_move = kept
+    worse = energies > kept_e
+    if not worse.any():
+        return z, energies, probs, z_next, worse
+    w3 = worse[:, None, None]
+    return (np.where(w3, kept_z, z), np.where(worse, kept_e, energies),
+            np.where(w3, kept_p, probs), np.where(w3, kept_move + noise, z_next), worse)
+
+
 class EnergyModel:
     """A loaded solver file: two onnxruntime sessions (encode, step) and its metadata."""
 
@@ -354,6 +373,7 @@ class EnergyModel:
                  STEP_INPUTS[1]: np.repeat(puzzle_in, C, axis=0)}  # (C, 81)
         zero_noise = np.zeros((C, 81, Z), np.float32)
         previous = None
+        kept: tuple[np.ndarray, ...] | None = None  # (z, energies, probs, z_next - noise)
         for t in range(settings.steps + 1):
             if t < settings.steps:
                 level = settings.noise * (1.0 - t / max(settings.steps, 1))
@@ -366,6 +386,12 @@ class EnergyModel:
             feeds[STEP_INPUTS[3]] = step_size
             feeds[STEP_INPUTS[4]] = noise
             z_next, energies, probs = self._step.run(list(STEP_OUTPUTS), feeds)
+            rejected = np.zeros(C, bool)
+            if settings.reject_rises and kept is not None:
+                z, energies, probs, z_next, rejected = _reject_rises(
+                    kept, z, energies, probs, z_next, noise)
+            kept = (z, energies, probs, z_next - noise)
+            probs = probs.copy()
             probs[:, given_mask] = given_onehot  # exactly one-hot (the decoder's are ~1e-17 off)
             grids = (probs.argmax(-1) + 1).astype(np.int8)  # (C, 81)
             grids[:, given_mask] = givens[given_mask]
@@ -376,96 +402,25 @@ class EnergyModel:
             yield DescentStep(
                 step=t, probs=probs[best].copy(), grid=grid, energies=energies.copy(),
                 best_chain=best, best_energy=float(energies[best]),
-                violations=int(board.conflicts(grid).sum()), changed=changed,
+                violations=int(board.conflicts(grid).sum()), changed=changed, rejected=rejected,
             ), energies, probs, grids
             z = z_next
-
-    def solve_many(self, puzzles: Any, settings: DescentSettings | None = None,
-                   ) -> list[NeuralResult]:
-        """`solve()` for several puzzles in one batch (rows = puzzles x chains) for throughput.
-
-        Each puzzle gets the random numbers `solve()` would give it (its own generator seeded with
-        `settings.seed`), so results agree with `solve()` up to float rounding. `ms` is the batch
-        time divided by the number of puzzles.
-        """
-        start = time.perf_counter()
-        settings = settings or self.default_settings()
-        self.check_settings(settings)
-        givens = np.stack([as_puzzle(p) for p in puzzles])  # (P, 81)
-        P, C, Z = givens.shape[0], settings.chains, self.z_dim
-        scale = 1.0 / math.sqrt(Z)
-        rngs = [np.random.default_rng(settings.seed) for _ in range(P)]
-        start_noise = np.stack([r.standard_normal((C, 81, Z), dtype=np.float32) for r in rngs])
-        start_noise *= np.float32(settings.noise * scale)
-        start_noise[:, 0] = 0.0  # chain 0 of every puzzle starts clean
-        puzzle_in = givens.astype(np.int64)
-        encoded = [self._encode.run(list(ENCODE_OUTPUTS), {  # the encoder takes one puzzle a call
-            ENCODE_INPUTS[0]: puzzle_in[p : p + 1], ENCODE_INPUTS[1]: start_noise[p : p + 1]})
-            for p in range(P)]
-        z_context = np.concatenate([e[0] for e in encoded])  # (P, 81, D)
-        z = np.concatenate([e[1] for e in encoded])  # (P, C, 81, Z)
-        feeds = {STEP_INPUTS[0]: np.repeat(z_context, C, axis=0),  # (P*C, 81, D)
-                 STEP_INPUTS[1]: np.repeat(puzzle_in, C, axis=0)}  # (P*C, 81)
-        z = z.reshape(P * C, 81, Z)
-        given_mask = givens > 0  # (P, 81)
-        traces: list[list[float]] = [[] for _ in range(P)]
-        best_energy = np.full(P, np.inf)
-        best_grid = np.zeros((P, 81), np.int8)
-        best_probs = np.zeros((P, 81, 9), np.float32)
-        initial_valid = np.zeros(P, bool)
-        any_valid = np.zeros(P, bool)
-        for t in range(settings.steps + 1):
-            if t < settings.steps:
-                level = np.float32(settings.noise * (1.0 - t / max(settings.steps, 1)) * scale)
-                noise = np.concatenate([r.standard_normal((C, 81, Z), dtype=np.float32)
-                                        for r in rngs]) * level
-                step_size = np.array(settings.step_size, np.float32)
-            else:
-                noise, step_size = np.zeros((P * C, 81, Z), np.float32), np.array(0.0, np.float32)
-            feeds[STEP_INPUTS[2]], feeds[STEP_INPUTS[3]], feeds[STEP_INPUTS[4]] = (
-                z, step_size, noise)
-            z, energies, probs = self._step.run(list(STEP_OUTPUTS), feeds)
-            energies = energies.reshape(P, C)
-            probs = probs.reshape(P, C, 81, 9)
-            grids = (probs.argmax(-1) + 1).astype(np.int8)  # (P, C, 81)
-            grids = np.where(given_mask[:, None], givens[:, None], grids)
-            valid = _valid_grids(grids.reshape(P * C, 81)).reshape(P, C)
-            any_valid |= valid.any(axis=1)
-            best = energies.argmin(axis=1)  # (P,)
-            rows = np.arange(P)
-            if t == 0:
-                initial_valid = valid[rows, best]
-            for p in range(P):
-                energy = float(energies[p, best[p]])
-                traces[p].append(energy)
-                if energy < best_energy[p]:
-                    best_energy[p] = energy
-                    best_grid[p] = grids[p, best[p]]
-                    best_probs[p] = probs[p, best[p]]
-        ms = (time.perf_counter() - start) * 1000.0 / max(P, 1)
-        results = []
-        for p in range(P):
-            best_probs[p, given_mask[p]] = np.eye(9, dtype=np.float32)[givens[p, given_mask[p]] - 1]
-            results.append(NeuralResult(
-                grid=best_grid[p], probs=best_probs[p],
-                valid=board.is_valid_solution(best_grid[p], givens[p]),
-                energy=float(best_energy[p]), energy_trace=traces[p], steps=settings.steps, ms=ms,
-                any_chain_valid=bool(any_valid[p]), initial_valid=bool(initial_valid[p])))
-        return results
 
     def solve(self, puzzle: Any, settings: DescentSettings | None = None,
               trace: bool = False) -> NeuralResult:
         """Run the whole descent; the lowest-energy (step, chain) state over the trace wins.
 
         trace=True: `result.trace` holds, for the winning chain, one dict per step 0..steps:
-        energy, conflicts (cells whose digit repeats in a unit) and decided (empty cells whose
-        top probability is >= 0.9).
+        energy, conflicts (cells whose digit repeats in a unit), decided (empty cells whose
+        top probability is >= 0.9) and rejected (the step's move would have raised E, so the
+        chain stayed).
         """
         start = time.perf_counter()
         givens = as_puzzle(puzzle)
         empty = givens == 0
         energy_trace: list[float] = []
-        per_chain: list[tuple[np.ndarray, list[int], np.ndarray]] = []
+        per_chain: list[tuple[np.ndarray, list[int], np.ndarray, np.ndarray]] = []
+        rejected: np.ndarray | None = None  # (C,) rejected steps per chain
         winner: DescentStep | None = None
         initial_valid = any_valid = False
         for step, energies, probs, grids in self._trace(givens, settings):
@@ -475,21 +430,23 @@ class EnergyModel:
             any_valid = any_valid or bool(_valid_grids(grids).any())
             if winner is None or step.best_energy < winner.best_energy:
                 winner = step
+            rejected = step.rejected.astype(int) + (0 if rejected is None else rejected)
             if trace:
                 decided = (probs[:, empty].max(-1) >= 0.9).sum(-1)  # (C,)
                 conflicts = [int(board.conflicts(g).sum()) for g in grids]
-                per_chain.append((energies.copy(), conflicts, decided))
+                per_chain.append((energies.copy(), conflicts, decided, step.rejected.copy()))
         assert winner is not None  # steps >= 0 always yields step 0
         rows = None
         if trace:
             c = winner.best_chain
             rows = [{"step": t, "energy": round(float(e[c]), 6), "conflicts": k[c],
-                     "decided": int(d[c])} for t, (e, k, d) in enumerate(per_chain)]
+                     "decided": int(d[c]), "rejected": bool(r[c])}
+                    for t, (e, k, d, r) in enumerate(per_chain)]
         return NeuralResult(
             grid=winner.grid, probs=winner.probs,
             valid=board.is_valid_solution(winner.grid, givens), energy=winner.best_energy,
             energy_trace=energy_trace, steps=len(energy_trace) - 1,
             ms=(time.perf_counter() - start) * 1000.0,
             any_chain_valid=any_valid, initial_valid=initial_valid, chain=winner.best_chain,
-            trace=rows,
+            trace=rows, rejected_steps=0 if rejected is None else int(rejected[winner.best_chain]),
         )

@@ -116,13 +116,16 @@ def _add_descent_options(p: argparse.ArgumentParser) -> None:
                    help="noise added to each chain's state, annealed to 0 over the steps; chain "
                    "0 starts clean (default: the model file's)")
     p.add_argument("--seed", type=int, default=None, help="noise seed (default: 0)")
+    p.add_argument("--no-reject", dest="reject_rises", action="store_false", default=None,
+                   help="take every step even when it raises the chain's energy (default: such "
+                   "a step is refused and the chain stays, so the energy shown never rises)")
 
 
 def descent_settings(model, args):
     """The model file's default descent with any of --steps/--chains/--step-size/--noise/--seed
     from the command line."""
     settings = model.default_settings()
-    for key in ("steps", "chains", "step_size", "noise", "seed"):
+    for key in ("steps", "chains", "step_size", "noise", "seed", "reject_rises"):
         value = getattr(args, key, None)
         if value is not None:
             setattr(settings, key, value)

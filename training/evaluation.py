@@ -107,7 +107,7 @@ def monitors(model: SudokuJEPA, sets: dict, device: torch.device, size: int) -> 
         e_true = model.measure(context, givens, model.target_state(puzzle_onehot(s)))[0]
         e_wrong = model.measure(context, givens, model.target_state(puzzle_onehot(wrong)))[0]
         out["energy_gap"] = float((e_wrong - e_true).mean())
-        r = langevin_solve(model, p, steps=model.cfg.eval_steps, trace=True)
+        r = langevin_solve(model, p, steps=model.cfg.eval_steps, reject_rises=False)
         e = torch.stack(r.energies)[:, :, 0]  # (T + 1, B)
         out["energy_rise_frac"] = float((e[1:] > e[:-1] + 1e-4).float().mean())
         out["step_size"] = model.default_step_size()
@@ -127,14 +127,16 @@ def auroc(scores_right: np.ndarray, scores_wrong: np.ndarray) -> float | None:
 @torch.no_grad()
 def steps_table(model: SudokuJEPA, puzzles: np.ndarray, solutions: np.ndarray,
                 steps: tuple[int, ...] = STEPS_TABLE, chains: int = 1, noise: float = 0.0,
-                step_size: float | None = None, batch: int = 128, seed: int = 0) -> list[dict]:
+                step_size: float | None = None, batch: int = 128, seed: int = 0,
+                reject_rises: bool = True) -> list[dict]:
     """One row per step count: puzzle and cell accuracy (empty cells), ms per puzzle; for the
-    energy model also the share of steps on which the winner's energy rose, and the AUROC of
-    the final energy (right vs wrong grids). Each count is its own solve of that many steps."""
+    energy model also the share of steps on which the winner's energy rose, the share of its
+    moves refused for raising it (reject_rises), and the AUROC of the final energy (right vs
+    wrong grids). Each count is its own solve of that many steps."""
     rows = []
     for n in steps:
         start = time.perf_counter()
-        solved = cells = right_cells = rises = moves = 0
+        solved = cells = right_cells = rises = refused = moves = 0
         e_right: list[float] = []
         e_wrong: list[float] = []
         for i in range(0, len(puzzles), batch):
@@ -143,11 +145,12 @@ def steps_table(model: SudokuJEPA, puzzles: np.ndarray, solutions: np.ndarray,
             empty = p == 0
             if model.cfg.jepa:
                 r = langevin_solve(model, p, steps=n, chains=chains, step_size=step_size,
-                                   noise=noise, seed=seed, trace=True)
+                                   noise=noise, seed=seed, reject_rises=reject_rises)
                 grid = r.grid
                 e = torch.stack(r.energies, 1)  # (B, T + 1, C)
                 e = e.gather(2, r.best_chain.view(-1, 1, 1).expand(-1, e.shape[1], 1))[..., 0]
                 rises += int((e[:, 1:] > e[:, :-1] + 1e-5 * e[:, :-1].abs()).sum())
+                refused += int(r.rejected.sum())
                 moves += e[:, 1:].numel()
             else:
                 givens = puzzle_onehot(p)
@@ -163,7 +166,8 @@ def steps_table(model: SudokuJEPA, puzzles: np.ndarray, solutions: np.ndarray,
                "cell_acc": right_cells / max(cells, 1),
                "ms_per_puzzle": 1000 * (time.perf_counter() - start) / max(len(puzzles), 1)}
         if model.cfg.jepa:
-            row["energy_rise_frac"] = rises / max(moves, 1)
+            row["energy_rise_frac"] = rises / max(moves, 1)  # of the energies shown
+            row["rejected_frac"] = refused / max(moves, 1)  # moves refused for raising E
             row["energy_auroc"] = auroc(np.array(e_right), np.array(e_wrong))
         rows.append(row)
     return rows

@@ -119,6 +119,9 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
                    help="chain noise, annealed to 0 over the steps (default: 0, noise-free)")
     p.add_argument("--step-size", type=float, default=None,
                    help="step size of each solve step (default: the model's)")
+    p.add_argument("--no-reject", action="store_true",
+                   help="take every step even when it raises the energy (default: a chain whose "
+                   "move would raise its energy stays where it was)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                    help="device to evaluate on: auto (CUDA when present), cpu or cuda "
                    "(default: auto)")
@@ -157,16 +160,19 @@ def eval_command(args: argparse.Namespace) -> int:
             status = EXIT_INPUT
             continue
         rows = steps_table(model, puzzles, solutions, steps, chains=args.chains,
-                           noise=args.noise, step_size=args.step_size)
+                           noise=args.noise, step_size=args.step_size,
+                           reject_rises=not args.no_reject)
         for row in rows:
-            row = {"file": str(path), "chains": args.chains, "noise": args.noise, **row}
+            row = {"file": str(path), "chains": args.chains, "noise": args.noise,
+                   "reject_rises": not args.no_reject, **row}
             if args.json:
                 print(json.dumps(row), flush=True)
                 continue
             extra = ""
             if "energy_rise_frac" in row:
                 auc = row["energy_auroc"]
-                extra = (f", energy rose on {row['energy_rise_frac']:.2%} of steps, AUROC "
+                extra = (f", energy rose on {row['energy_rise_frac']:.2%} of steps, "
+                         f"{row['rejected_frac']:.2%} of moves refused, AUROC "
                          + ("n/a" if auc is None else f"{auc:.3f}"))
             print(f"{Path(path).name}: {row['puzzles']} puzzles, {row['steps']} steps x "
                   f"{args.chains} chains: puzzle {row['puzzle_acc']:.2%}, cell "
