@@ -8,9 +8,10 @@ The algorithm (the ONNX runtime reproduces exactly this; see docs/ARCHITECTURE.m
    noise_t = noise_schedule(t, steps, noise) * randn / sqrt(Z) (annealed to 0); energy_t and
    probs_t are measured at s before the update.
 3. one more evaluation at the final s (trace entry `steps`).
-4. reject_rises (default): a chain whose new state has a higher energy than its kept one stays
-   where it was (its next proposal: the kept state's move plus the new noise), so the energy
-   each chain shows never rises (IRED's rule).
+4. reject_rises (off by default): a chain whose new state has a higher energy than its kept
+   one stays where it was (its next proposal: the kept state's move plus the new noise), so
+   the energy each chain shows never rises (IRED's rule). It freezes a noise-free chain at its
+   first refused step, which costs the recurrent model accuracy: measured, hence off.
 5. winner: for each puzzle, the (step, chain) state with the lowest energy over the whole trace.
 """
 
@@ -48,7 +49,7 @@ class LangevinResult:
 @torch.no_grad()
 def langevin_solve(model: SudokuJEPA, puzzle: torch.Tensor, steps: int | None = None,
                    chains: int = 1, step_size: float | None = None, noise: float = 0.0,
-                   seed: int = 0, trace: bool = False, reject_rises: bool = True,
+                   seed: int = 0, trace: bool = False, reject_rises: bool = False,
                    ) -> LangevinResult:
     """Solve puzzles (B, 81) int (0 = blank) by descent on E; see the module docstring.
 

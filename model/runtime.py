@@ -60,7 +60,7 @@ class DescentSettings:
     step_size: float
     noise: float
     seed: int = 0
-    reject_rises: bool = True  # a step that would raise a chain's energy is not taken (IRED)
+    reject_rises: bool = False  # True: a step that would raise a chain's energy is not taken
 
 
 @dataclass
@@ -336,7 +336,8 @@ class EnergyModel:
             steps=int(stored.get("steps", 6)), chains=int(stored.get("chains", 4)),
             step_size=float(stored.get("step_size", 0.05)),
             noise=float(stored.get("noise", 0.02)),
-            seed=int(stored.get("seed", 0)))
+            seed=int(stored.get("seed", 0)),
+            reject_rises=bool(stored.get("reject_rises", False)))
 
     def check_settings(self, settings: DescentSettings) -> None:
         if settings.steps < 0 or settings.chains < 1:

@@ -116,9 +116,9 @@ def _add_descent_options(p: argparse.ArgumentParser) -> None:
                    help="noise added to each chain's state, annealed to 0 over the steps; chain "
                    "0 starts clean (default: the model file's)")
     p.add_argument("--seed", type=int, default=None, help="noise seed (default: 0)")
-    p.add_argument("--no-reject", dest="reject_rises", action="store_false", default=None,
-                   help="take every step even when it raises the chain's energy (default: such "
-                   "a step is refused and the chain stays, so the energy shown never rises)")
+    p.add_argument("--reject-rises", action=argparse.BooleanOptionalAction, default=None,
+                   help="refuse a step that raises a chain's energy, so the energy shown never "
+                   "rises (the chain stays where it was; default: the model file's)")
 
 
 def descent_settings(model, args):

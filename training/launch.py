@@ -119,9 +119,9 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
                    help="chain noise, annealed to 0 over the steps (default: 0, noise-free)")
     p.add_argument("--step-size", type=float, default=None,
                    help="step size of each solve step (default: the model's)")
-    p.add_argument("--no-reject", action="store_true",
-                   help="take every step even when it raises the energy (default: a chain whose "
-                   "move would raise its energy stays where it was)")
+    p.add_argument("--reject-rises", action="store_true",
+                   help="refuse a step that raises a chain's energy: the chain stays where it "
+                   "was (default: every step is taken)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                    help="device to evaluate on: auto (CUDA when present), cpu or cuda "
                    "(default: auto)")
@@ -161,10 +161,10 @@ def eval_command(args: argparse.Namespace) -> int:
             continue
         rows = steps_table(model, puzzles, solutions, steps, chains=args.chains,
                            noise=args.noise, step_size=args.step_size,
-                           reject_rises=not args.no_reject)
+                           reject_rises=args.reject_rises)
         for row in rows:
             row = {"file": str(path), "chains": args.chains, "noise": args.noise,
-                   "reject_rises": not args.no_reject, **row}
+                   "reject_rises": args.reject_rises, **row}
             if args.json:
                 print(json.dumps(row), flush=True)
                 continue

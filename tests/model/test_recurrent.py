@@ -76,3 +76,21 @@ def test_onnx_solve_matches_torch(model, puzzles, tmp_path):
         assert got.energy == pytest.approx(float(ref.energy[0]), rel=1e-4, abs=1e-4)
         assert len(got.trace) == settings.steps + 1
         assert {"energy", "conflicts", "decided"} <= set(got.trace[0])
+
+
+def test_refusing_rises_keeps_every_shown_energy_from_rising(model, puzzles, tmp_path):
+    path = export_model(model, tmp_path / "recurrent.onnx", run_name="recurrent-test")
+    onnx_model = EnergyModel.load(path, provider="cpu")
+    settings = onnx_model.default_settings()
+    assert settings.reject_rises is False  # off unless the model file asks for it
+    settings.noise, settings.chains, settings.steps, settings.reject_rises = 0.5, 3, 12, True
+    for p in puzzles:
+        result = onnx_model.solve(p.numpy().astype(np.int8), settings, trace=True)
+        energies = [row["energy"] for row in result.trace]
+        assert all(b <= a for a, b in zip(energies, energies[1:], strict=False))
+        settings.noise = 0.0
+        ref = langevin_solve(model, p[None], steps=12, chains=3, noise=0.0, reject_rises=True)
+        got = onnx_model.solve(p.numpy().astype(np.int8), settings)
+        assert np.array_equal(got.grid, ref.grid[0].numpy())
+        assert got.rejected_steps == int(ref.rejected[0])
+        settings.noise = 0.5
