@@ -44,16 +44,20 @@ class LangevinResult:
     energies: list[torch.Tensor] = field(default_factory=list)  # per step (B, chains), kept
     trace_probs: list[torch.Tensor] = field(default_factory=list)  # per step (B, chains, 81, 9)
     rejected: torch.Tensor | None = None  # (B,) steps of the winning chain that were refused
+    # snapshots[n] = (grid (B, 81), energy (B,)): the winner had the solve stopped after n steps
+    snapshots: dict[int, tuple[torch.Tensor, torch.Tensor]] = field(default_factory=dict)
 
 
 @torch.no_grad()
 def langevin_solve(model: SudokuJEPA, puzzle: torch.Tensor, steps: int | None = None,
                    chains: int = 1, step_size: float | None = None, noise: float = 0.0,
                    seed: int = 0, trace: bool = False, reject_rises: bool = False,
-                   ) -> LangevinResult:
+                   snapshot_at: tuple[int, ...] = ()) -> LangevinResult:
     """Solve puzzles (B, 81) int (0 = blank) by descent on E; see the module docstring.
 
-    steps / step_size default to the model's eval_steps and learned step size."""
+    steps / step_size default to the model's eval_steps and learned step size. snapshot_at: step
+    counts n < steps at which to record the answer a solve of n steps would give (valid without
+    noise, whose schedule depends on the total): one long solve scores many lengths."""
     if not model.cfg.jepa:
         raise ValueError("langevin_solve: the baseline model (jepa=False) has no energy to descend")
     steps = model.cfg.eval_steps if steps is None else steps
@@ -75,6 +79,7 @@ def langevin_solve(model: SudokuJEPA, puzzle: torch.Tensor, steps: int | None = 
     best_t = torch.zeros(B * C, dtype=torch.long)
     kept: tuple[torch.Tensor, ...] | None = None  # (s, energy, probs, move without noise)
     refused = torch.zeros(B * C, dtype=torch.long)
+    snapshots: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
     for t in range(steps + 1):
         if t < steps:
             eps = torch.randn(B * C, 81, Z, generator=gen) / math.sqrt(Z)
@@ -95,6 +100,8 @@ def langevin_solve(model: SudokuJEPA, puzzle: torch.Tensor, steps: int | None = 
         best_e = torch.where(better, e, best_e)
         best_p[better] = p[better]
         best_t[better] = t
+        if t in snapshot_at:
+            snapshots[t] = _winner(best_e, best_p, B, C)
         if keep_all:
             all_e.append(e.view(B, C))
             if trace:
@@ -107,4 +114,14 @@ def langevin_solve(model: SudokuJEPA, puzzle: torch.Tensor, steps: int | None = 
     return LangevinResult(
         probs=probs, grid=probs.argmax(-1) + 1, energy=chain_e[rows, best_chain],
         best_chain=best_chain, best_step=best_t.view(B, C)[rows, best_chain],
-        energies=all_e, trace_probs=all_p, rejected=refused.view(B, C)[rows, best_chain])
+        energies=all_e, trace_probs=all_p, rejected=refused.view(B, C)[rows, best_chain],
+        snapshots=snapshots)
+
+
+def _winner(best_e: torch.Tensor, best_p: torch.Tensor, B: int, C: int,
+            ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(grid (B, 81), energy (B,)) of each puzzle's lowest-energy chain so far."""
+    chain_e = best_e.view(B, C)
+    chain = chain_e.argmin(dim=1)
+    rows = torch.arange(B)
+    return best_p.view(B, C, 81, 9)[rows, chain].argmax(-1) + 1, chain_e[rows, chain].clone()

@@ -168,16 +168,17 @@ def eval_command(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps(row), flush=True)
                 continue
-            extra = ""
-            if "energy_rise_frac" in row:
+            extra = "" if row.get("ms_per_puzzle") is None else \
+                f", {row['ms_per_puzzle']:.1f} ms/puzzle"
+            if row.get("energy_rise_frac") is not None:
+                extra += (f", energy rose on {row['energy_rise_frac']:.2%} of steps, "
+                          f"{row['rejected_frac']:.2%} of moves refused")
+            if "energy_auroc" in row:
                 auc = row["energy_auroc"]
-                extra = (f", energy rose on {row['energy_rise_frac']:.2%} of steps, "
-                         f"{row['rejected_frac']:.2%} of moves refused, AUROC "
-                         + ("n/a" if auc is None else f"{auc:.3f}"))
+                extra += ", AUROC " + ("n/a" if auc is None else f"{auc:.3f}")
             print(f"{Path(path).name}: {row['puzzles']} puzzles, {row['steps']} steps x "
                   f"{args.chains} chains: puzzle {row['puzzle_acc']:.2%}, cell "
-                  f"{row['cell_acc']:.2%}, {row['ms_per_puzzle']:.1f} ms/puzzle{extra}",
-                  flush=True)
+                  f"{row['cell_acc']:.2%}{extra}", flush=True)
     return status
 
 
