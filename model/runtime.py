@@ -74,6 +74,8 @@ class DescentStep:
     violations: int  # cells in `grid` whose digit repeats in a unit
     changed: np.ndarray  # (81,) bool: top digit changed since the previous step
     rejected: np.ndarray | None = None  # (chains,) bool: this step's move would have raised E
+    states: np.ndarray | None = None  # (chains, 81, Z) on the last step only: `descend(...,
+    #                                   start=states)` continues the solve from here
 
 
 @dataclass
@@ -347,12 +349,16 @@ class EnergyModel:
             raise ValueError("descent settings: step_size and noise must be finite")
 
     def descend(self, puzzle: Any, settings: DescentSettings | None = None,
-                ) -> Iterator[DescentStep]:
-        """Yield the state of the descent at steps 0..steps (see the module docstring)."""
-        for step, _, _, _ in self._trace(puzzle, settings):
+                start: np.ndarray | None = None) -> Iterator[DescentStep]:
+        """Yield the state of the descent at steps 0..steps (see the module docstring).
+
+        start: the last step's `states` of an earlier solve of this puzzle (same chain count):
+        "think longer" continues from there instead of from the puzzle's start state."""
+        for step, _, _, _ in self._trace(puzzle, settings, start):
             yield step
 
     def _trace(self, puzzle: Any, settings: DescentSettings | None,
+               start: np.ndarray | None = None,
                ) -> Iterator[tuple[DescentStep, np.ndarray, np.ndarray, np.ndarray]]:
         """DescentStep plus every chain's energies (C,), probs (C, 81, 9) and grids (C, 81)."""
         settings = settings or self.default_settings()
@@ -370,6 +376,11 @@ class EnergyModel:
         z_context, z = self._encode.run(list(ENCODE_OUTPUTS), {
             ENCODE_INPUTS[0]: puzzle_in, ENCODE_INPUTS[1]: start_noise[None]})
         z = z[0]  # (C, 81, Z)
+        if start is not None:
+            if start.shape != z.shape:
+                raise ValueError(f"descend: start states of shape {start.shape} do not fit "
+                                 f"{z.shape} ({C} chains)")
+            z = start.astype(np.float32, copy=True)
         feeds = {STEP_INPUTS[0]: np.repeat(z_context, C, axis=0),  # (C, 81, D): one row a chain
                  STEP_INPUTS[1]: np.repeat(puzzle_in, C, axis=0)}  # (C, 81)
         zero_noise = np.zeros((C, 81, Z), np.float32)
@@ -404,6 +415,7 @@ class EnergyModel:
                 step=t, probs=probs[best].copy(), grid=grid, energies=energies.copy(),
                 best_chain=best, best_energy=float(energies[best]),
                 violations=int(board.conflicts(grid).sum()), changed=changed, rejected=rejected,
+                states=z.copy() if t == settings.steps else None,
             ), energies, probs, grids
             z = z_next
 

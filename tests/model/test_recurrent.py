@@ -94,3 +94,19 @@ def test_refusing_rises_keeps_every_shown_energy_from_rising(model, puzzles, tmp
         assert np.array_equal(got.grid, ref.grid[0].numpy())
         assert got.rejected_steps == int(ref.rejected[0])
         settings.noise = 0.5
+
+
+def test_a_solve_continues_from_its_last_states(model, puzzles, tmp_path):
+    path = export_model(model, tmp_path / "recurrent.onnx", run_name="recurrent-test")
+    onnx_model = EnergyModel.load(path, provider="cpu")
+    settings = onnx_model.default_settings()
+    settings.noise, settings.chains, settings.steps = 0.0, 2, 6
+    puzzle = puzzles[0].numpy().astype(np.int8)
+    first = list(onnx_model.descend(puzzle, settings))
+    assert first[-1].states is not None and first[0].states is None
+    settings.steps = 4
+    more = list(onnx_model.descend(puzzle, settings, start=first[-1].states))
+    settings.steps = 10
+    straight = list(onnx_model.descend(puzzle, settings))
+    assert np.allclose(more[-1].energies, straight[-1].energies, rtol=1e-4, atol=1e-4)
+    assert np.array_equal(more[-1].grid, straight[-1].grid)
