@@ -1,12 +1,14 @@
-"""The energy-descent solver on onnxruntime: no torch in this process.
+"""The solver on onnxruntime: no torch in this process.
 
 Runs exactly the algorithm of `model/langevin.py` on the graphs `model/export.py` writes:
-1. encode once: z_context (1, 81, D) and the chains' start z_0 (C, 81, Z) (chain 0 starts clean,
-   the others with `noise * randn / sqrt(Z)`); the step graph takes one row per chain;
-2. per step t < steps: one graph call gives the energy and probabilities at z_t and
-   z_{t+1} = normalize(z_t - step_size * dE/dz + noise_t * randn / sqrt(Z)), the gradient computed
-   inside the graph, noise_t annealed linearly from `noise` to 0;
-3. one more evaluation at the final z (step `steps`);
+1. encode once: the steps' context (1, 81, K) and the chains' start states s_0 (C, 81, Z) (chain
+   0 starts clean, the others with `noise * randn / sqrt(Z)`); the step graph takes one row per
+   chain;
+2. per step t < steps: one graph call gives the energy and probabilities at s_t and s_{t+1}
+   (`SudokuJEPA.solve_step`: a gradient step on E computed inside the graph, or the recurrent
+   model's update) plus `noise_t * randn / sqrt(Z)`, noise_t annealed linearly from `noise` to 0;
+   with `reject_rises`, a chain whose energy would rise stays where it was;
+3. one more evaluation at the final state (step `steps`);
 4. the winner is the (step, chain) state of lowest energy over the whole trace.
 Random numbers come from `numpy.random.default_rng(seed)`: start noise first, then one draw a step.
 """

@@ -188,7 +188,10 @@ class Trainer:
             self.net = torch.compile(self.model)
         if self.dist.world > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None
-            self.net = torch.nn.parallel.DistributedDataParallel(self.net, device_ids=ids)
+            # a no-grad prefix cuts s_0 (and the start projection) out of the loss
+            unused = cfg.model.jepa and cfg.model.prefix_steps > 0
+            self.net = torch.nn.parallel.DistributedDataParallel(
+                self.net, device_ids=ids, find_unused_parameters=unused)
         self.progress = Progress(self.total_steps, self.dist.main and not quiet)
         self._stop_signal: str | None = None
 
@@ -258,18 +261,26 @@ class Trainer:
         sol1 = puzzle_onehot(s).to(self.device)
         target = (s - 1).to(self.device)  # (B, 81) digit index: the (row, col, digit) layout
         empty = (p == 0).float().to(self.device)
-        if mcfg.jepa:  # random lengths, prefixes, step sizes and noise: extrapolate past T
+        # random lengths, prefixes, step sizes and noise, so the solve extrapolates past its
+        # trained length: drawn from (seed, step) alone, so every DDP rank unrolls the same graph
+        # (ranks unrolling different no-grad prefixes broke gloo's gradient all-reduce)
+        gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + self.step)
+
+        def draw(lo: int, hi: int) -> int:
+            return int(torch.randint(lo, hi + 1, (1,), generator=gen))
+
+        if mcfg.jepa:
             j = mcfg.steps_jitter
+            use_prefix = mcfg.prefix_steps > 0 and draw(0, 1) == 1
             kwargs = dict(
-                steps=mcfg.steps + (int(torch.randint(-j, j + 1, (1,))) if j > 0 else 0),
-                prefix=int(torch.randint(0, mcfg.prefix_steps + 1, (1,)))
-                if mcfg.prefix_steps > 0 and float(torch.rand(1)) < 0.5 else 0,
-                step_scale=float(0.5 + torch.rand(1)),
-                noise=float(mcfg.noise * torch.rand(1)),
+                steps=mcfg.steps + draw(-j, j),
+                prefix=draw(0, mcfg.prefix_steps) if use_prefix else 0,
+                step_scale=float(0.5 + torch.rand(1, generator=gen)),
+                noise=float(mcfg.noise * torch.rand(1, generator=gen)),
                 negative=puzzle_onehot(corrupt(s, p, 4)).to(self.device))
         else:
             j = mcfg.iters_jitter
-            kwargs = dict(iters=mcfg.iters + (int(torch.randint(-j, j + 1, (1,))) if j > 0 else 0))
+            kwargs = dict(iters=mcfg.iters + draw(-j, j))
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
             out = self.net(givens, sol1, **kwargs)
         losses = compute_losses(self.model, out, target, empty, cfg.loss)

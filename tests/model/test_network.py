@@ -16,8 +16,10 @@ from model.network import (
     unit_membership,
 )
 
-SMALL = ModelConfig(d_model=16, mlp_hidden=32, iters=3, eval_iters=4, supervised_iters=2,
-                    z_dim=8, target_iters=1, head_hidden=16)
+SMALL = ModelConfig(d_model=16, mlp_hidden=32, encoder_layers=1, z_dim=8, energy_hidden=16,
+                    steps=3, steps_jitter=1, prefix_steps=2, eval_steps=4, iters=3, eval_iters=4,
+                    supervised_iters=2)
+BASELINE = ModelConfig(**{**SMALL.to_dict(), "jepa": False})
 SOLUTION = np.array([int(c) for c in (
     "534678912672195348198342567859761423426853791713924856961537284287419635345286179")])
 
@@ -46,22 +48,74 @@ def test_candidate_features_mark_digits_not_used_by_peers():
     assert torch.equal(full[..., :9], full[..., 9:])  # a full grid: digits == candidates
 
 
-@pytest.mark.parametrize("cfg", [SMALL, ModelConfig(**{**SMALL.to_dict(), "jepa": False}),
-                                 ModelConfig(**{**SMALL.to_dict(), "encoder": "transformer",
-                                                "layers": 2, "heads": 2})])
-def test_forward_shapes_and_givens_enforced(cfg):
-    model = SudokuJEPA(cfg)
+def test_forward_shapes_and_givens_enforced():
+    torch.manual_seed(0)
+    model = SudokuJEPA(SMALL)
     puzzle, sol = _batch()
-    out = model(puzzle_onehot(puzzle), puzzle_onehot(sol), torch.rand(1), torch.randn(1, 81, 8))
+    negative = sol.clone()
+    negative[0, 0] = negative[0, 0] % 9 + 1
+    out = model(puzzle_onehot(puzzle), puzzle_onehot(sol), steps=3, prefix=2, step_scale=0.9,
+                noise=0.05, negative=puzzle_onehot(negative))
     assert out["z_context"].shape == (1, 81, 16)
-    logits = out["logits"][-1]  # (1, 81, 9)
+    assert out["logits"].shape == (4, 1, 81, 9)  # T + 1 decodes: s_0 .. s_T
+    assert out["energies"].shape == (4, 1)
+    assert out["z_final"].shape == out["z_target"].shape == (1, 81, 8)
+    assert out["energy_target"].shape == out["energy_negative"].shape == (1,)
     given = puzzle[0] > 0
-    assert torch.equal(logits[0, given].argmax(-1) + 1, puzzle[0, given])
-    if cfg.jepa:
-        assert out["z_pred"].shape == out["z_target"].shape == (1, 81, 8)
-        assert torch.allclose(out["z_target"].norm(dim=-1), torch.ones(1, 81), atol=1e-3)
-    else:
-        assert not hasattr(model, "target_encoder") and not hasattr(model, "predictor")
+    for logits in out["logits"]:  # every step's decode keeps the givens
+        assert torch.equal(logits[0, given].argmax(-1) + 1, puzzle[0, given])
+    assert not out["z_target"].requires_grad  # s* is a target: no gradient
+    # without a solution: no target terms; default step count from the config
+    plain = model(puzzle_onehot(puzzle))
+    assert plain["logits"].shape == (SMALL.steps + 1, 1, 81, 9)
+    assert not {"z_target", "energy_target", "energy_negative"} & set(plain)
+
+
+def test_forward_steps_are_the_descent_of_the_energy():
+    """The logits of step t decode s_t, and s_{t+1} = s_t - eta * dE/ds (noise-free)."""
+    torch.manual_seed(0)
+    model = SudokuJEPA(SMALL)
+    puzzle, _ = _batch()
+    givens = puzzle_onehot(puzzle)
+    out = model(givens, steps=2, step_scale=0.5)
+    with torch.no_grad():
+        z_context = model.encode(givens)[-1]
+        x = model.energy.context_bias(z_context)
+        s = model.start_state(z_context)
+        eta = model.energy.step_size() * 0.5
+        for t in range(3):
+            e, grad, _ = model.energy.energy_and_grad(x, givens, s)
+            assert torch.allclose(out["energies"][t], e, rtol=1e-5, atol=1e-5)
+            assert torch.allclose(out["logits"][t], model.energy.logits(s, givens), atol=1e-5)
+            if t < 2:
+                s = s - eta * grad
+    assert torch.allclose(out["z_final"], s, atol=1e-5)
+
+
+def test_baseline_forward_decodes_the_last_iterations():
+    model = SudokuJEPA(BASELINE)
+    puzzle, sol = _batch()
+    out = model(puzzle_onehot(puzzle), puzzle_onehot(sol), iters=3)
+    assert out["z_context"].shape == (1, 81, 16)
+    assert out["logits"].shape == (BASELINE.supervised_iters, 1, 81, 9)
+    given = puzzle[0] > 0
+    assert torch.equal(out["logits"][-1, 0, given].argmax(-1) + 1, puzzle[0, given])
+    assert not hasattr(model, "target_encoder") and not hasattr(model, "energy")
+
+
+def test_context_encoder_is_shallow():
+    """No hidden encoder reasons before step 1: the JEPA encoder runs `encoder_layers`."""
+    model = SudokuJEPA(SMALL)
+    calls = []
+    original = model.context_encoder.forward
+
+    def spy(features, iters, keep=1):
+        calls.append(iters)
+        return original(features, iters, keep)
+
+    model.context_encoder.forward = spy
+    model.encode(puzzle_onehot(_batch()[0]), iters=50)
+    assert calls == [SMALL.encoder_layers]
 
 
 def test_target_encoder_has_no_grad_and_starts_as_copy():

@@ -33,14 +33,49 @@ def test_validation_picks_the_best_iteration_count_and_checkpoints_it(tmp_path):
     from .conftest import micro_config
 
     cfg = micro_config()
-    assert iteration_choices(cfg.model) == [3, 6]  # trained count, eval_iters, 2x eval_iters
+    m = cfg.model  # the energy model: descent steps (trained count, eval_steps, 4x eval_steps)
+    choices = sorted({m.steps, m.eval_steps, 4 * m.eval_steps})
+    assert m.jepa and iteration_choices(m) == choices
+    base = micro_config(**{"model.jepa": False}).model  # the baseline: encoder iterations
+    assert iteration_choices(base) == sorted({base.iters, base.eval_iters, 2 * base.eval_iters})
     run = RunDir(tmp_path / "r")
     run.create(cfg.to_dict())
     trainer = Trainer(cfg, run, steps=4, quiet=True)
     assert trainer.fit() == 0
-    row = evaluate_choices(trainer.model, trainer.val_sets, torch.device("cpu"), [3, 6])
+    row = evaluate_choices(trainer.model, trainer.val_sets, torch.device("cpu"), choices)
     key = (row["val_puzzle_acc"], row["val_cell_acc"])
     assert all(key >= (row[f"val_puzzle_acc_at_{n}"], row[f"val_cell_acc_at_{n}"])
-               for n in (3, 6))
+               for n in choices)
+    assert row["val_iters"] in choices
     ck = load_checkpoint(run.best)
-    assert ck["model_config"]["eval_iters"] == ck["best"]["val_iters"]
+    assert ck["best"]["val_iters"] in choices
+    assert ck["model_config"]["eval_steps"] == ck["best"]["val_iters"]  # saved as descent steps
+
+
+def test_steps_table_reports_accuracy_and_energy_monitors_per_step_count():
+    import numpy as np
+    import torch
+
+    from model.generator import generate_puzzles
+    from model.network import SudokuJEPA
+    from tests.model.test_network import BASELINE, SMALL
+    from training.evaluation import steps_table
+
+    generated = generate_puzzles(3, givens=(34, 40), seed=3)
+    puzzles = np.stack([g.puzzle for g in generated])
+    solutions = np.stack([g.solution for g in generated])
+    torch.manual_seed(0)
+    model = SudokuJEPA(SMALL).eval()
+    rows = steps_table(model, puzzles, solutions, steps=(1, 4), chains=2, noise=0.1, batch=2)
+    assert [r["steps"] for r in rows] == [1, 4]
+    for r in rows:
+        assert r["puzzles"] == 3
+        assert 0.0 <= r["puzzle_acc"] <= 1.0 and 0.0 <= r["cell_acc"] <= 1.0
+        assert 0.0 <= r["energy_rise_frac"] <= 1.0
+        assert r["energy_auroc"] is None or 0.0 <= r["energy_auroc"] <= 1.0
+        assert r["ms_per_puzzle"] > 0
+    # a perfect "solver" has no wrong grid: AUROC undefined (None), accuracy 1
+    solved = steps_table(model, solutions, solutions, steps=(2,))
+    assert solved[0]["puzzle_acc"] == 1.0 and solved[0]["energy_auroc"] is None
+    base = steps_table(SudokuJEPA(BASELINE).eval(), puzzles, solutions, steps=(2,))
+    assert 0.0 <= base[0]["puzzle_acc"] <= 1.0 and "energy_auroc" not in base[0]
