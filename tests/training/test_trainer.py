@@ -84,10 +84,10 @@ def test_resume_after_stop_gives_the_same_next_losses(tmp_path, capsys):
     row = json.loads(capsys.readouterr().out)
     model = model_from_checkpoint(load_checkpoint(run.best), run.best).eval()
     with torch.no_grad():
-        pred = predict(model, torch.as_tensor(puzzles).long()).numpy()
+        pred = predict(model, torch.as_tensor(puzzles).long(), row["iters"]).numpy()
     empty = puzzles == 0
     right = (pred == solutions) & empty
-    assert row["file"] == str(f) and row["puzzles"] == 4 and row["iters"] == cfg.eval_iters
+    assert row["file"] == str(f) and row["puzzles"] == 4 and row["iters"] == model.cfg.eval_iters
     assert row["cell_acc"] == pytest.approx(right.sum() / empty.sum())
     assert row["puzzle_acc"] == pytest.approx(np.mean((right | ~empty).all(axis=1)))
     assert 0.0 < row["cell_acc"] < 1.0  # a few steps of training: some cells, not all
