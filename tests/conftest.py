@@ -14,7 +14,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_MODEL = ROOT / "assets" / "model.onnx"
-TINY_MINUTES = 0.5  # training time of the session's tiny model (a few hundred steps when idle)
+# Steps of the session's tiny model: a fixed count, so the model (and every test that uses it) is
+# the same however busy the machine is (a time budget gave 80 steps on a loaded 2-core machine
+# and a few hundred on an idle one). 120 is the tiny preset's own schedule: ~30 s idle here.
+TINY_STEPS = 120
 
 
 @pytest.fixture(scope="session")
@@ -22,13 +25,13 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A run folder of the `tiny` preset, trained briefly: checkpoints + export/model.onnx.
 
     Trained once per test session through the documented CLI (`sudoku-jepa train --preset tiny
-    --minutes ...`) in a subprocess, so the trainer's signal handlers and thread settings stay
+    --steps ...`) in a subprocess, so the trainer's signal handlers and thread settings stay
     out of the test process (~40-80 s here). The exported model is real (energy gradient in the
     graph) but weak: it learns enough that the energy descent visibly lowers the energy.
     """
     parent = tmp_path_factory.mktemp("runs")
     command = [sys.executable, "-m", "training.cli", "train", "--preset", "tiny",
-               "--minutes", str(TINY_MINUTES), "--out", str(parent), "--name", "tiny", "--quiet"]
+               "--steps", str(TINY_STEPS), "--out", str(parent), "--name", "tiny", "--quiet"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     path = parent / "tiny"
     assert done.returncode == 0, (

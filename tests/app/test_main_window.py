@@ -1,5 +1,7 @@
 """The main window without solving: entry, undo/redo shortcuts, paste, files, models, settings."""
 
+import threading
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -9,7 +11,7 @@ from app import puzzle_library
 from app.main import MainWindow
 from app.model_dialog import model_info_html
 from app.solve_controller import NO_MODEL
-from model import board
+from model import board, search
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 SHIFT = Qt.KeyboardModifier.ShiftModifier
@@ -107,10 +109,24 @@ def test_save_then_open_a_file_with_several_puzzles(window, tmp_path):
     assert "missing.txt" in window.last_problem
 
 
-def test_new_puzzle_is_generated_off_the_gui_thread(qtbot, window):
+def test_new_puzzle_is_generated_off_the_gui_thread(qtbot, window, monkeypatch):
+    real_generate = puzzle_library.generate
+    calls = []
+
+    def recording_generate(level, seed=None):
+        puzzle = real_generate(level, seed)
+        calls.append((level, threading.get_ident(), puzzle))
+        return puzzle
+
+    monkeypatch.setattr(puzzle_library, "generate", recording_generate)
     window.new_puzzle("hard")
     qtbot.waitUntil(lambda: not window.is_busy() and not window.state.is_empty(), timeout=30000)
-    assert board.check_givens(window.state.puzzle) is None
+    assert len(calls) == 1
+    level, thread, generated = calls[0]
+    assert level == "hard" and thread != threading.get_ident()  # not the GUI (test) thread
+    assert np.array_equal(window.state.puzzle, generated)
+    result = search.solve(window.state.puzzle, limit=2)
+    assert result.status == "unique" and result.guesses > 0  # one solution; "hard" needs search
 
 
 def test_corrupt_model_keeps_the_loaded_one(window, tiny_onnx_model, tmp_path):
