@@ -68,6 +68,10 @@ class CellContent:
     changed: bool = False
 
 
+# A paused run is still live (Continue / Step go on from it), so pausing does not unlock.
+LOCKED_MESSAGE = "The puzzle is locked while a solve is running or paused: Reset (Esc) to edit."
+
+
 class BoardView(QWidget):
     """Square Sudoku board. Emits `edited` after the user changes the puzzle."""
 
@@ -217,7 +221,7 @@ class BoardView(QWidget):
     def enter_digit(self, digit: int) -> bool:
         """Write `digit` (0 clears) into the selected cell unless the board is locked."""
         if self._locked:
-            self.edit_refused.emit("The puzzle is locked while the solver runs: Pause or Reset.")
+            self.edit_refused.emit(LOCKED_MESSAGE)
             return False
         if self._state.set_cell(self._selected, digit):
             self.edited.emit()

@@ -41,12 +41,14 @@ from PySide6.QtWidgets import (
 
 from app import puzzle_library
 from app.board_model import BoardState
-from app.board_view import VIEW_DIGITS, VIEW_PROBABILITIES, BoardView
+from app.board_view import LOCKED_MESSAGE, VIEW_DIGITS, VIEW_PROBABILITIES, BoardView
 from app.energy_plot import EnergyPlot
 from app.model_dialog import ModelInfoDialog
+from app.quit_waiter import QuitWaiter
 from app.settings import AppSettings
 from app.solve_controller import NO_MODEL, SolveController
 from app.solver_panel import SolverPanel
+from app.status_bar import ElidingStatusBar
 from app.workers import CallWorker, WorkerThread, verified_available
 from assets import DEFAULT_MODEL
 from model import board
@@ -77,6 +79,7 @@ class MainWindow(QMainWindow):
         self.last_problem = ""  # the latest message shown to the user about bad input
         self._gen_job: WorkerThread | None = None  # generating a new puzzle
         self._gen_id = 0
+        self._quit_waiter: QuitWaiter | None = None  # waiting for trainers before closing
         self.setWindowTitle("Sudoku JEPA")
         self.setAcceptDrops(True)
 
@@ -90,9 +93,10 @@ class MainWindow(QMainWindow):
         font = self.verdict.font()
         font.setPointSizeF(font.pointSizeF() * 1.25)
         self.verdict.setFont(font)
-        # Room for two lines always, so a long verdict does not shrink the board.
-        self.verdict.setMinimumHeight(2 * self.verdict.fontMetrics().lineSpacing() + 6)
+        # A fixed room for three lines, so a longer verdict never shrinks the board (a jump).
+        self.verdict.setFixedHeight(3 * self.verdict.fontMetrics().lineSpacing() + 6)
         self.solver = SolveController(self.state, self.board, self.plot, self.panel)
+        self.setStatusBar(ElidingStatusBar())
         self.model_label = QLabel(NO_MODEL)
         self.statusBar().addPermanentWidget(self.model_label)
         self._build_layout()
@@ -134,9 +138,15 @@ class MainWindow(QMainWindow):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(8, 8, 8, 8)
         right_layout.addLayout(puzzle_row)
-        right_layout.addWidget(self.panel)
-        right_layout.addWidget(self.plot, 1)
-        self.plot.setMinimumHeight(220)
+        # Controls above, plot below, the user moves the line between them; both shrink (the
+        # controls scroll), so a small or high-DPI screen still shows every button.
+        self.right_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.right_splitter.addWidget(self.panel)
+        self.right_splitter.addWidget(self.plot)
+        self.right_splitter.setStretchFactor(1, 1)
+        self.right_splitter.setChildrenCollapsible(False)
+        right_layout.addWidget(self.right_splitter, 1)
+        self.plot.setMinimumHeight(140)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
@@ -144,6 +154,7 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setChildrenCollapsible(False)
+        self.splitter = splitter
         self.tabs = QTabWidget()
         self.tabs.addTab(splitter, "Solve")
         self.training_panel = self._make_training_panel()
@@ -247,8 +258,7 @@ class MainWindow(QMainWindow):
         for level in puzzle_library.LEVELS:
             sub = menu.addMenu(level.name.capitalize())
             for item in puzzle_library.puzzles_of(puzzles, level.name):
-                self._action(sub, item.title, lambda p=item.puzzle, t=item.title:
-                             self.load_puzzle(p, f"library: {t}"))
+                self._action(sub, item.title, lambda i=item: self.load_library_puzzle(i))
 
     def _load_example(self) -> None:
         try:
@@ -256,6 +266,9 @@ class MainWindow(QMainWindow):
         except (board.PuzzleError, IndexError, OSError):
             return
         self.state.load(first.puzzle)
+        index = self.level_combo.findData(first.level)
+        if index >= 0:
+            self.level_combo.setCurrentIndex(index)
 
     def _show_hint(self) -> None:
         """What to do next, in the verdict line, while there is no verdict."""
@@ -334,12 +347,13 @@ class MainWindow(QMainWindow):
         self.solver.model = model
         if not keep_settings or self.settings.solver_settings() is None:
             self._apply_model_defaults()
-        name = Path(model.path).name
+        name = model_name(model)
         self.model_label.setText(f"model: {name} ({model.provider.upper()})")
         self.model_label.setToolTip(f"{model.path}\n{getattr(model, 'provider_reason', '')}")
         self.setWindowTitle(f"Sudoku JEPA - {name}")
         self.settings.set_last_model(model.path)
-        self.statusBar().showMessage(f"Loaded {model.path} on {model.provider.upper()}", 6000)
+        self.statusBar().showMessage(
+            f"Loaded model {name} from {model.path} on {model.provider.upper()}", 6000)
         if self.state.overlay is None:
             self._show_hint()
         self._refresh()
@@ -354,9 +368,15 @@ class MainWindow(QMainWindow):
         if self.load_model(path):
             self.tabs.setCurrentIndex(0)
 
+    def model_directory(self) -> str:
+        """Where Open model starts: beside the loaded model, else the last folder used."""
+        if self.model is not None and Path(self.model.path).parent.is_dir():
+            return str(Path(self.model.path).resolve().parent)
+        return self.settings.last_directory()
+
     def open_model_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open ONNX model", self.settings.last_directory(), "ONNX models (*.onnx);;All (*)"
+            self, "Open ONNX model", self.model_directory(), "ONNX models (*.onnx);;All (*)"
         )
         if path:
             self.settings.set_last_directory(Path(path).parent)
@@ -398,10 +418,17 @@ class MainWindow(QMainWindow):
     # --- puzzle in and out ------------------------------------------------------------------
     def _editable(self) -> bool:
         if self.solver.is_descending():
-            self.statusBar().showMessage(
-                "The puzzle is locked while the solver runs: Reset (Esc) to edit.", 4000
-            )
+            self.statusBar().showMessage(LOCKED_MESSAGE, 4000)
             return False
+        return True
+
+    def load_library_puzzle(self, item: puzzle_library.LibraryPuzzle) -> bool:
+        """Load an example; the Puzzle box then names its level (not the one it said before)."""
+        if not self.load_puzzle(item.puzzle, f"library: {item.title}"):
+            return False
+        index = self.level_combo.findData(item.level)
+        if index >= 0:
+            self.level_combo.setCurrentIndex(index)
         return True
 
     def load_puzzle(self, puzzle: np.ndarray, origin: str) -> bool:
@@ -608,7 +635,21 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
-        """Stop the workers cleanly and save settings before the window goes."""
+        """Stop the workers cleanly and save settings before the window goes. Trainers started
+        here get a graceful stop (checkpoint, export), which can take seconds: the window says
+        what it waits for and closes itself when they are done, instead of freezing."""
+        if self._quit_waiter is None and self.training_panel is not None and hasattr(
+                self.training_panel, "launcher") and self.training_panel.launcher.running_runs():
+            self._quit_waiter = QuitWaiter(self.training_panel.launcher, self,
+                                           show_dialog=self.dialogs)
+            self._quit_waiter.done.connect(self.close)
+            self.statusBar().showMessage(self._quit_waiter.text)
+            self._quit_waiter.start()
+            event.ignore()
+            return
+        if self._quit_waiter is not None and not self._quit_waiter.is_done():
+            event.ignore()  # a second Quit while waiting: the dialog offers "Quit now"
+            return
         self.solver.stop()
         if self._gen_job is not None:
             self._gen_job.shutdown()
@@ -619,6 +660,14 @@ class MainWindow(QMainWindow):
         if self.training_panel is not None and hasattr(self.training_panel, "shutdown"):
             self.training_panel.shutdown()
         super().closeEvent(event)
+
+
+def model_name(model) -> str:
+    """The name a user knows a model by: its training run first (every run exports to the same
+    model.onnx), then the file: 'cpu-main / model.onnx'."""
+    run = str((getattr(model, "metadata", None) or {}).get("run_name") or "").strip()
+    file_name = Path(model.path).name
+    return f"{run} / {file_name}" if run else file_name
 
 
 def warm_up_exact_search() -> None:

@@ -80,6 +80,7 @@ class SolveController(QObject):
         """Start a run, or continue a paused one."""
         if self._kind == "descent":
             self._job.worker.resume()
+            self._live_verdict()
             self.busy_changed.emit()
         elif self._job is None:
             self._start(paused=False)
@@ -88,6 +89,7 @@ class SolveController(QObject):
         """One step; starts a paused run when none is live."""
         if self._kind == "descent":
             self._job.worker.step_once()
+            self._live_verdict()
             self.busy_changed.emit()
         elif self._job is None and self._start(paused=True):
             self._job.worker.step_once()
@@ -95,8 +97,22 @@ class SolveController(QObject):
     def pause(self) -> None:
         if self._kind == "descent":
             self._job.worker.pause()
-            self.status.emit("Paused: Solve continues, Step advances one step")
+            self.status.emit("Paused: Continue (F5) runs on, Step (F6) advances one step")
+            self._live_verdict()
             self.busy_changed.emit()
+
+    def _live_verdict(self) -> None:
+        """The verdict line while a descent is live: running, or paused at which step."""
+        if self._kind != "descent":
+            return
+        if not self._job.worker.paused:
+            self.verdict_changed.emit("Descending...")
+            return
+        total = int(self.panel.values()["steps"])
+        where = ("at the start" if self._last_step is None
+                 else f"at step {self._last_step.step}/{total}")
+        self.verdict_changed.emit(
+            f"Paused {where}: Step (F6) advances one step, Continue (F5) runs on")
 
     def reset(self) -> None:
         """Stop any run and clear the solver's view (the puzzle stays)."""
@@ -138,6 +154,7 @@ class SolveController(QObject):
         self.state.clear_overlay()
         self.plot.reset(int(self.panel.values()["steps"]))
         self.outcome = None
+        self._last_step = None
         puzzle = self.state.puzzle
         self._run_id += 1
         if self.model is None:
@@ -162,9 +179,8 @@ class SolveController(QObject):
         )
         worker.yielded.connect(self._on_step)
         worker.returned.connect(self._on_outcome)
-        self.verdict_changed.emit("Descending..." if not paused else
-                                  "Paused at the start: Step advances, Solve runs on")
         self._launch("descent", worker)
+        self._live_verdict()
         return True
 
     def _launch(self, kind: str, worker) -> None:
@@ -189,6 +205,8 @@ class SolveController(QObject):
         self._job.worker.ack()
         if not self._frame_timer.isActive():
             self._frame_timer.start()
+        if self._job.worker.paused:
+            self._live_verdict()  # "Paused at step 3/6", not the stale "at the start"
         self.step_shown.emit(step)
 
     def _draw_frame(self) -> None:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QSlider,
     QSpinBox,
     QVBoxLayout,
@@ -33,7 +34,9 @@ STATES = ("idle", "running", "paused", "busy")
 
 
 def speed_label(position: int) -> str:
-    return "max" if position >= MAX_SPEED else f"{position} steps/s"
+    if position >= MAX_SPEED:
+        return "max"
+    return "1 step/s" if position == 1 else f"{position} steps/s"
 
 
 def steps_per_second(position: int) -> float:
@@ -71,6 +74,17 @@ class SolverPanel(QWidget):
             buttons.addWidget(button, 0, index)
         self.solve_button.setDefault(True)
         layout.addLayout(buttons)
+        # Everything below the buttons scrolls, so a small window keeps the buttons on screen.
+        settings = QWidget()
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.scroll_area.setWidget(settings)
+        self.scroll_area.setMinimumHeight(60)
+        layout.addWidget(self.scroll_area, 1)
+        layout = QVBoxLayout(settings)
+        layout.setContentsMargins(0, 0, 4, 0)
         self.solve_button.clicked.connect(self.solve_requested)
         self.step_button.clicked.connect(self.step_requested)
         self.pause_button.clicked.connect(self.pause_requested)
@@ -83,7 +97,8 @@ class SolverPanel(QWidget):
         self.speed_slider.setValue(12)
         self.speed_slider.setToolTip("Steps shown per second; far right = as fast as it runs")
         self.speed_value = QLabel(speed_label(12))
-        self.speed_value.setMinimumWidth(78)
+        self.speed_value.setMinimumWidth(self.speed_value.fontMetrics().horizontalAdvance(
+            speed_label(MAX_SPEED - 1)) + 4)
         speed_row.addWidget(self.speed_slider, 1)
         speed_row.addWidget(self.speed_value)
         layout.addLayout(speed_row)
