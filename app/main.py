@@ -43,6 +43,7 @@ from app import puzzle_library
 from app.board_model import BoardState
 from app.board_view import LOCKED_MESSAGE, VIEW_DIGITS, VIEW_PROBABILITIES, BoardView
 from app.energy_plot import EnergyPlot
+from app.help_pages import HelpDialog, muted_colour
 from app.model_dialog import ModelInfoDialog
 from app.quit_waiter import QuitWaiter
 from app.settings import AppSettings
@@ -247,7 +248,11 @@ class MainWindow(QMainWindow):
         self.info_action = self._action(model_menu, "Model &info", self.show_model_info,
                                         QKeySequence("Ctrl+I"))
         help_menu = bar.addMenu("&Help")
-        self._action(help_menu, "&Keyboard and mouse", self.show_help, QKeySequence("F1"))
+        self._action(help_menu, "&How it works", lambda: self.show_help(HelpDialog.TABS[0]),
+                     QKeySequence("Shift+F1"))
+        self._action(help_menu, "&Keyboard and mouse", lambda: self.show_help(HelpDialog.TABS[1]),
+                     QKeySequence("F1"))
+        self._action(help_menu, "&About", lambda: self.show_help(HelpDialog.TABS[2]))
 
     def _fill_library_menu(self, menu) -> None:
         try:
@@ -279,7 +284,7 @@ class MainWindow(QMainWindow):
         if self.model is None:
             hint = (NO_MODEL.capitalize() + " (Model > Open model). Solve uses exact search alone."
                     + ("<br>" + hint if self.state.is_empty() else ""))
-        self.verdict.setText(f"<span style='color:#555555'>{hint}</span>")
+        self.verdict.setText(f"<span style='color:{muted_colour(self.palette())}'>{hint}</span>")
 
     def _connect(self) -> None:
         self.board.edited.connect(self._on_edited)
@@ -400,20 +405,12 @@ class MainWindow(QMainWindow):
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()
 
-    def show_help(self) -> None:
-        text = (
-            "<b>Entering a puzzle</b>: click a cell or move with the arrow keys; type 1-9; "
-            "Backspace, Delete or 0 clears. Ctrl+Z / Ctrl+Shift+Z undo and redo.<br>"
-            "<b>Puzzles</b>: Ctrl+N new, Ctrl+V paste (81 characters or 9 lines), Ctrl+O open, "
-            "Ctrl+S save, Ctrl+C copy.<br>"
-            "<b>Solver</b>: F5 solve/continue, F6 step, F7 pause, Esc reset; P / D switch between "
-            "probabilities and digits.<br>"
-            "<b>Colours</b>: bold = puzzle, blue = model, orange = exact search, red = conflict, "
-            "orange corner = the top digit changed in the last step."
-        )
-        box = QMessageBox(QMessageBox.Icon.Information, "Keyboard and mouse", text, parent=self)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
+    def show_help(self, tab: str = "Keyboard and mouse") -> HelpDialog:
+        """The help dialog (How it works, Keyboard and mouse, About) on the given tab."""
+        dialog = HelpDialog(self.model, self, tab)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     # --- puzzle in and out ------------------------------------------------------------------
     def _editable(self) -> bool:
