@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 _CHAIN_PEN = pg.mkPen(color=(31, 95, 191, 70), width=1)
 _BEST_PEN = pg.mkPen(color=(31, 95, 191), width=3)
@@ -61,14 +61,21 @@ class EnergyPlot(QWidget):
             "Inference energy of every Langevin chain (faint) and of the best chain (bold); "
             "below: cells that break a rule in the best chain's grid."
         )
+        # The legend is a line of text above the plot, not a box inside it: an honest (flat)
+        # energy curve runs right through the middle, where a legend box would hide it.
+        self.legend = QLabel()
+        self.legend.setWordWrap(True)
+        self.legend.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._set_legend(wrong=False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self._canvas)
+        layout.setSpacing(2)
+        layout.addWidget(self.legend)
+        layout.addWidget(self._canvas, 1)
 
         self.energy_plot = self._canvas.addPlot(row=0, col=0)
         self.energy_plot.setLabel("left", "energy")
         self.energy_plot.setMenuEnabled(False)
-        self.energy_plot.addLegend(offset=(-10, 10), labelTextColor=(50, 50, 50))
         self.violation_plot = self._canvas.addPlot(row=1, col=0,
                                                    axisItems={"left": CountAxis("left")})
         self.violation_plot.setLabel("left", "conflicts")
@@ -98,7 +105,7 @@ class EnergyPlot(QWidget):
         self.shown_marker.setVisible(False)
         self.energy_plot.addItem(self.shown_marker, ignoreBounds=True)
 
-        self.best_curve = self.energy_plot.plot([], [], pen=_BEST_PEN, name="best chain")
+        self.best_curve = self.energy_plot.plot([], [], pen=_BEST_PEN)
         self.best_curve.setZValue(10)
         self.energy_plot.setXRange(0, 10, padding=0.02)
         self.violation_plot.setYRange(0, 10, padding=0.02)
@@ -145,9 +152,19 @@ class EnergyPlot(QWidget):
         low, high = self.energy_plot.viewRange()[1]
         return float(low), float(high)
 
+    def _set_legend(self, wrong: bool) -> None:
+        items = [("#1f5fbf", "&#9473;", "best chain"), ("#8fafdf", "&#9472;", "each chain"),
+                 ("#f08c00", "&#9474;", "step on the board"), ("#c0221b", "&#9608;", "conflicts")]
+        if wrong:
+            items.append(("#7840a0", "&#9476;", "wrong cells"))
+        self.legend.setText(" &nbsp; ".join(
+            f"<span style='color:{colour}'>{mark}</span>&nbsp;{name.replace(' ', '&nbsp;')}"
+            for colour, mark, name in items))
+
     def set_wrong_visible(self, visible: bool) -> None:
         """Show or hide the wrong-cells series (cells that differ from the known solution)."""
         self.wrong_curve.setVisible(visible)
+        self._set_legend(wrong=visible)
         self.violation_plot.setLabel("left", "cells" if visible else "conflicts")
         self.redraw()
 
@@ -186,8 +203,7 @@ class EnergyPlot(QWidget):
         width = min(len(c) for c in self._chains)
         chains = np.stack([c[:width] for c in self._chains])  # (T, chains)
         while len(self._chain_curves) < width:
-            name = "each chain" if not self._chain_curves else None
-            curve = self.energy_plot.plot([], [], pen=_CHAIN_PEN, name=name)
+            curve = self.energy_plot.plot([], [], pen=_CHAIN_PEN)
             curve.setZValue(1)
             self._chain_curves.append(curve)
         for index, curve in enumerate(self._chain_curves):

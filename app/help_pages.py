@@ -134,7 +134,7 @@ def diagram(palette: QPalette, scale: float = 1.0) -> QImage:
     """puzzle -> encode -> z -> descend (energy falls) -> decode -> heatmaps -> exact finish."""
     boxes = ("puzzle", "encode\nto z", "descend z\n(energy falls)", "decode to\nprobabilities",
              "exact finish\nif a rule breaks")
-    width, height, box_w, box_h, gap = 620, 90, 100, 54, 30
+    width, height, box_w, box_h, gap = 630, 90, 100, 54, 30
     image = QImage(int(width * scale), int(height * scale), QImage.Format.Format_ARGB32)
     image.setDevicePixelRatio(scale)
     image.fill(Qt.GlobalColor.transparent)

@@ -3,11 +3,13 @@ shipped run's metrics, and the window at its minimum size. For the README and fo
 layout at other sizes and scales (run it with QT_SCALE_FACTOR=1.5 under a real X server).
 
 Usage: xvfb-run -s "-screen 0 1600x1000x24" python benchmarks/screenshots.py OUT_DIR [WxH]
+(QT_SCALE_FACTOR=1.5 for a high-DPI screen; SCREENSHOT_DARK=1 for a dark palette)
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -34,6 +36,20 @@ def _runs_folder() -> Path:
     return runs
 
 
+def dark_palette():
+    from PySide6.QtGui import QColor, QPalette
+
+    palette = QPalette()
+    for role, colour in (("Window", "#2b2d30"), ("WindowText", "#e8eaed"), ("Base", "#1e1f22"),
+                         ("AlternateBase", "#2b2d30"), ("Text", "#e8eaed"),
+                         ("Button", "#3a3c40"), ("ButtonText", "#e8eaed"),
+                         ("Highlight", "#4a88e8"), ("HighlightedText", "#ffffff"),
+                         ("ToolTipBase", "#2b2d30"), ("ToolTipText", "#e8eaed"),
+                         ("PlaceholderText", "#9aa0a6")):
+        palette.setColor(getattr(QPalette.ColorRole, role), QColor(colour))
+    return palette
+
+
 def _settle(app: QApplication, ms: int = 300) -> None:
     from PySide6.QtCore import QEventLoop, QTimer
 
@@ -48,8 +64,9 @@ def main(argv: list[str]) -> int:
     width, height = (int(v) for v in (argv[2] if len(argv) > 2 else "1100x720").split("x"))
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(argv)
-    import os
-
+    if os.environ.get("SCREENSHOT_DARK"):  # stand-in for a system dark theme
+        app.setStyle("Fusion")
+        app.setPalette(dark_palette())
     os.chdir(_runs_folder().parent)  # the Training tab lists ./runs
 
     from app.main import MainWindow, warm_up_exact_search
@@ -79,6 +96,11 @@ def main(argv: list[str]) -> int:
         _settle(app, 1500)
         window.grab().save(str(out / "training.png"))
         window.tabs.setCurrentIndex(0)
+    for tab in ("How it works", "About"):
+        dialog = window.show_help(tab)
+        _settle(app, 400)
+        dialog.grab().save(str(out / f"help_{tab.split()[0].lower()}.png"))
+        dialog.close()
     minimum = window.minimumSizeHint().expandedTo(window.minimumSize())
     window.resize(minimum)
     _settle(app, 800)

@@ -154,8 +154,8 @@ def test_a_reset_run_cannot_touch_the_board(qtbot, app_settings, tiny_onnx_model
 
 
 def test_step_through_shows_where_it_is_and_ends_on_the_last_step(
-        qtbot, app_settings, tiny_onnx_model):
-    window = solver_window(qtbot, app_settings, tiny_onnx_model)
+        qtbot, app_settings, shipped_model):
+    window = solver_window(qtbot, app_settings, shipped_model)
     window.panel.steps.setValue(3)
     with qtbot.waitSignal(window.solver.step_shown, timeout=30000):
         window.solver.step()
@@ -173,8 +173,8 @@ def test_step_through_shows_where_it_is_and_ends_on_the_last_step(
     assert "Paused" not in window.verdict.text() and "Descending" not in window.verdict.text()
 
 
-def test_pausing_says_paused_and_the_lock_message_is_right(qtbot, app_settings, tiny_onnx_model):
-    window = solver_window(qtbot, app_settings, tiny_onnx_model, speed=3)
+def test_pausing_says_paused_and_the_lock_message_is_right(qtbot, app_settings, shipped_model):
+    window = solver_window(qtbot, app_settings, shipped_model, speed=3)
     window.panel.steps.setValue(50)
     with qtbot.waitSignal(window.solver.step_shown, timeout=30000):
         window.solver.solve()
