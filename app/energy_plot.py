@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 _CHAIN_PEN = pg.mkPen(color=(31, 95, 191, 70), width=1)
@@ -26,13 +27,26 @@ MIN_ENERGY_SPAN = 0.01  # the smallest energy range the axis shows (the shipped 
 #                         moves the energy by ~0.0003 around 0.03)
 
 
-class CountAxis(pg.AxisItem):
-    """Ticks at whole numbers only: a count of cells has no 0.2 or 0.8."""
+class SparseAxis(pg.AxisItem):
+    """Major ticks only, at most one label per ~2 text lines of axis (a short plot stacked five
+    labels into one blur); `whole=True` ticks whole numbers only (a count of cells has no 0.2)."""
+
+    def __init__(self, orientation: str, whole: bool = False) -> None:
+        super().__init__(orientation)
+        self.whole = whole
 
     def tickSpacing(self, minVal, maxVal, size):  # noqa: N802, N803 (pyqtgraph override)
-        levels = [(spacing, offset) for spacing, offset in
-                  super().tickSpacing(minVal, maxVal, size) if spacing >= 1]
-        return levels or [(1.0, 0.0)]
+        levels = super().tickSpacing(minVal, maxVal, size)
+        spacing, offset = levels[0] if levels else (1.0, 0.0)
+        if self.whole:
+            spacing = max(1.0, float(round(spacing)))
+        room = max(1.0, size / (2.2 * QFontMetrics(self.font()).height()))
+        span = abs(maxVal - minVal)
+        for factor in (2, 2.5, 2) * 20:  # 1-2-5 steps up until the labels fit
+            if spacing <= 0 or span / spacing <= room:
+                break
+            spacing *= factor
+        return [(spacing, offset)]
 
 
 def energy_range(values: np.ndarray, min_span: float = MIN_ENERGY_SPAN) -> tuple[float, float]:
@@ -73,11 +87,12 @@ class EnergyPlot(QWidget):
         layout.addWidget(self.legend)
         layout.addWidget(self._canvas, 1)
 
-        self.energy_plot = self._canvas.addPlot(row=0, col=0)
+        self.energy_plot = self._canvas.addPlot(row=0, col=0,
+                                                axisItems={"left": SparseAxis("left")})
         self.energy_plot.setLabel("left", "energy")
         self.energy_plot.setMenuEnabled(False)
-        self.violation_plot = self._canvas.addPlot(row=1, col=0,
-                                                   axisItems={"left": CountAxis("left")})
+        self.violation_plot = self._canvas.addPlot(
+            row=1, col=0, axisItems={"left": SparseAxis("left", whole=True)})
         self.violation_plot.setLabel("left", "conflicts")
         self.violation_plot.setLabel("bottom", "step")
         self.violation_plot.setMenuEnabled(False)
@@ -189,6 +204,13 @@ class EnergyPlot(QWidget):
         self.shown_marker.setVisible(step is not None)
         if step is not None:
             self.shown_marker.setValue(step)
+
+    def lowest_energy_step(self) -> int | None:
+        """The step whose best chain has the lowest energy (the first one on a tie), as
+        `_neural_result` picks the grid a run ends on."""
+        if not self._best:
+            return None
+        return self._steps[int(np.argmin(self._best))]
 
     def shown_step(self) -> int | None:
         return self._shown_step

@@ -146,6 +146,9 @@ class MainWindow(QMainWindow):
         self.right_splitter.addWidget(self.plot)
         self.right_splitter.setStretchFactor(1, 1)
         self.right_splitter.setChildrenCollapsible(False)
+        # Shared in proportion to what the controls want and what the plot needs to be read;
+        # on a short screen the controls scroll before the plot is squashed.
+        self.right_splitter.setSizes([390, 250])
         right_layout.addWidget(self.right_splitter, 1)
         self.plot.setMinimumHeight(140)
 

@@ -212,8 +212,10 @@ class SolveController(QObject):
     def _draw_frame(self) -> None:
         """Show the latest step: board, plot and the status line."""
         self.view.update()
-        self.plot.redraw()
         step = self._last_step
+        if step is not None:
+            self.plot.mark_step(step.step)  # the board shows this step's grid
+        self.plot.redraw()
         if step is not None and self.state.overlay is not None and not self.state.overlay.final:
             self.status.emit(
                 f"step {step.step}/{self.panel.values()['steps']}   energy "
@@ -226,6 +228,8 @@ class SolveController(QObject):
             return
         self.outcome = outcome
         self._frame_timer.stop()
+        # The board ends on the lowest-energy step (the verdict's grid), not the last one.
+        self.plot.mark_step(self.plot.lowest_energy_step())
         self.plot.redraw()
         text, colour, grid, probs, source = describe_outcome(outcome, self.state.puzzle)
         if grid is not None:

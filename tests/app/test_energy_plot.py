@@ -41,3 +41,12 @@ def test_left_axes_leave_room_for_their_titles(qtbot):
     needed = plot.fontMetrics().horizontalAdvance("-0.0000") + plot.fontMetrics().height()
     assert axis.width() >= needed
     assert plot.violation_plot.getAxis("left").width() == axis.width()  # step axes line up
+
+
+def test_lowest_energy_step_is_the_first_minimum(qtbot):
+    plot = EnergyPlot()
+    qtbot.add_widget(plot)
+    assert plot.lowest_energy_step() is None
+    for step, energy in enumerate((3.0, 1.0, 2.0, 1.0)):
+        plot.add_step(step, np.array([energy]), energy, 0, redraw=False)
+    assert plot.lowest_energy_step() == 1
