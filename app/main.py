@@ -299,6 +299,7 @@ class MainWindow(QMainWindow):
         self.solver.busy_changed.connect(self._refresh)
         self.panel.reset_requested.connect(self._show_hint)
         self.panel.view_mode_changed.connect(self.set_view_mode)
+        self.panel.check_solution_changed.connect(self.set_check_solution)
         self.panel.defaults_requested.connect(self._apply_model_defaults)
         self.new_button.clicked.connect(self._new_from_combo)
 
@@ -602,6 +603,13 @@ class MainWindow(QMainWindow):
             self.panel.set_view_mode(mode)
         if mode in getattr(self, "view_actions", {}):
             self.view_actions[mode].setChecked(True)
+
+    def set_check_solution(self, on: bool) -> None:
+        """Mark wrong cells on the board and plot their count per step."""
+        self.board.set_check_solution(on)
+        self.plot.set_wrong_visible(on)
+        if self.panel.check_solution.isChecked() != on:
+            self.panel.check_solution.setChecked(on)
 
     def _refresh(self) -> None:
         locked = self.solver.is_descending()

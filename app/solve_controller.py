@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app.board_model import BoardState
 from app.board_view import BoardView
 from app.energy_plot import EnergyPlot
+from app.solution_check import wrong_count
 from app.solver_panel import SolverPanel
 from app.verdict import RED, describe_outcome, describe_search_only
 from app.workers import CallWorker, DescentWorker, WorkerThread, verified_available
@@ -43,6 +44,7 @@ class SolveController(QObject):
         self._kind = ""  # "descent" | "search" while a job runs
         self._run_id = 0
         self._last_step = None
+        self._solution = None  # the puzzle's solution, when exact search finds a unique one
         # Steps may arrive faster than a screen refresh: draw at most one frame per tick.
         self._frame_timer = QTimer(self)
         self._frame_timer.setSingleShot(True)
@@ -156,6 +158,7 @@ class SolveController(QObject):
         self.outcome = None
         self._last_step = None
         puzzle = self.state.puzzle
+        self._solution = self.state.solution()  # < 1 ms: every step is counted against it
         self._run_id += 1
         if self.model is None:
             if not verified_available():
@@ -199,8 +202,9 @@ class SolveController(QObject):
         if run_id != self._run_id or self._kind != "descent":
             return
         self.state.show_step(step.grid, step.probs, step.changed)
+        wrong = wrong_count(step.grid, self._solution, self.state.puzzle)
         self.plot.add_step(step.step, step.energies, step.best_energy, step.violations,
-                           redraw=False)
+                           redraw=False, wrong=wrong)
         self._last_step = step
         self._job.worker.ack()
         if not self._frame_timer.isActive():
@@ -231,7 +235,8 @@ class SolveController(QObject):
         # The board ends on the lowest-energy step (the verdict's grid), not the last one.
         self.plot.mark_step(self.plot.lowest_energy_step())
         self.plot.redraw()
-        text, colour, grid, probs, source = describe_outcome(outcome, self.state.puzzle)
+        text, colour, grid, probs, source = describe_outcome(outcome, self.state.puzzle,
+                                                             self._solution)
         if grid is not None:
             self.state.show_final(grid, probs, source)
         self.verdict_changed.emit(f"<span style='color:{colour}'>{text}</span>")
