@@ -212,6 +212,9 @@ class MainWindow(QMainWindow):
                      QKeySequence.StandardKey.Open, "Open a puzzle file (lines, grids, .sdk, CSV)")
         self._action(file_menu, "&Save puzzle as...", self.save_puzzle_dialog,
                      QKeySequence.StandardKey.Save, "Save the puzzle as an 81-character line")
+        self.export_action = self._action(
+            file_menu, "&Export animation...", self.export_animation_dialog,
+            tip="Write the descent of this puzzle (same settings and seed) as an animated PNG")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
@@ -529,6 +532,49 @@ class MainWindow(QMainWindow):
             self.settings.set_last_directory(Path(path).parent)
             self.save_puzzle_file(path)
 
+    def export_animation_dialog(self) -> None:
+        if self.model is None:
+            self.report_problem("Export animation", NO_MODEL.capitalize() + ".")
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export animation", str(Path(self.settings.last_directory()) / "descent.png"),
+            "Animated PNG (*.png *.apng)")
+        if path:
+            self.settings.set_last_directory(Path(path).parent)
+            self.export_animation(path)
+
+    def export_animation(self, path) -> bool:
+        """Run the descent again (same settings, same seed) offscreen and write it as an APNG
+        of board + plot; a progress dialog can cancel it."""
+        from PySide6.QtWidgets import QProgressDialog
+
+        from app.animation_export import export_animation
+
+        if self.model is None or self.state.is_empty():
+            self.report_problem("Export animation", "load a model and a puzzle first")
+            return False
+        dialog = QProgressDialog("Drawing the frames…", "Cancel", 0, 100, self)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(300)
+
+        def progress(done: int, total: int) -> bool:
+            dialog.setMaximum(total)
+            dialog.setValue(done)
+            return not dialog.wasCanceled()
+
+        try:
+            frames = export_animation(self.model, self.state.puzzle,
+                                      self.solver.descent_settings(), path, progress=progress)
+        except Exception as exc:  # a failed export is a message, never a crash
+            self.report_problem("Export animation", f"{path}: {type(exc).__name__}: {exc}")
+            return False
+        finally:
+            dialog.reset()
+            dialog.deleteLater()
+        if frames:
+            self.statusBar().showMessage(f"Wrote {frames} frames to {path}", 8000)
+        return bool(frames)
+
     def save_puzzle_file(self, path) -> bool:
         try:
             Path(path).write_text(self.state.text() + "\n", encoding="utf-8")
@@ -619,6 +665,7 @@ class MainWindow(QMainWindow):
         self.undo_action.setEnabled(self.state.can_undo() and not locked)
         self.redo_action.setEnabled(self.state.can_redo() and not locked)
         self.info_action.setEnabled(self.model is not None)
+        self.export_action.setEnabled(self.model is not None and not self.is_busy())
         self.new_button.setEnabled(not locked and self._gen_job is None)
         if self.model is None:
             self.model_label.setText(NO_MODEL)
