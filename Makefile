@@ -1,4 +1,4 @@
-# Two entry points: `make run` (install + launch the app) and `make test` (install + the whole suite).
+# Two entry points: `make run` (install, system libraries, launch the app) and `make test` (install + the whole suite).
 PYTHON ?= python3.11
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -15,7 +15,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The X11 libraries Qt needs are system packages: installed here when root, else the exact
+# apt-get command is printed and `make run` stops.
 run: $(STAMP)
+	$(PY) -m app.system_libraries
 	$(VENV)/bin/sudoku-jepa-gui
 
 lint: $(STAMP)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from app.solution_check import known_solution, wrong_cells
 from model import board
 
 # Who filled a cell of the solver overlay; the codes match model.verified's SOURCE_* constants.
@@ -44,6 +45,7 @@ class BoardState:
         self._undo: list[np.ndarray] = []
         self._redo: list[np.ndarray] = []
         self.overlay: SolverOverlay | None = None
+        self._solution: tuple[bytes, np.ndarray | None] | None = None  # (puzzle bytes, solution)
 
     # --- the puzzle -------------------------------------------------------------------------
     @property
@@ -100,6 +102,20 @@ class BoardState:
         if self.overlay is not None:
             return board.format_grid(self.overlay.grid)
         return self.text()
+
+    def solution(self) -> np.ndarray | None:
+        """The puzzle's unique solution (exact search, cached per puzzle), or None."""
+        key = self._puzzle.tobytes()
+        if self._solution is None or self._solution[0] != key:
+            self._solution = (key, known_solution(self._puzzle))
+        return self._solution[1]
+
+    def wrong_cells(self) -> np.ndarray:
+        """(81,) bool: the overlay's cells that differ from the solution (none when unknown)."""
+        solution = self.solution() if self.overlay is not None else None
+        if solution is None:
+            return np.zeros(81, dtype=bool)
+        return wrong_cells(self.overlay.grid, solution, self._puzzle)
 
     def conflicts(self) -> np.ndarray:
         """(81,) bool: given cells whose digit repeats in a row, column or box."""

@@ -6,7 +6,7 @@ size), so the board scales with the window and stays sharp at any display scalin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
@@ -43,6 +43,7 @@ COLOR_HEAT_LABEL = QColor(40, 44, 52, 150)
 COLOR_HEAT_LABEL_ON_DARK = QColor("#ffffff")
 COLOR_PEER = QColor("#e9f0fa")
 COLOR_CHANGED = QColor("#f08c00")
+COLOR_WRONG = QColor("#7840a0")
 COLOR_THIN_LINE = QColor("#a7a9ad")
 COLOR_BOX_LINE = QColor("#25282c")
 
@@ -66,6 +67,11 @@ class CellContent:
     source: str = "neural"  # "neural" | "search" for solver digits
     conflict: bool = False
     changed: bool = False
+    wrong: bool = False  # differs from the solution (shown only with "check against solution")
+
+
+# A paused run is still live (Continue / Step go on from it), so pausing does not unlock.
+LOCKED_MESSAGE = "The puzzle is locked while a solve is running or paused: Reset (Esc) to edit."
 
 
 class BoardView(QWidget):
@@ -80,6 +86,7 @@ class BoardView(QWidget):
         self._state = state
         self._selected = 40
         self._locked = False
+        self._check_solution = False
         self._view_mode = VIEW_PROBABILITIES
         self._label_cache: tuple[tuple[float, float], QPixmap] | None = None
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -133,10 +140,23 @@ class BoardView(QWidget):
     def cell_content(self, cell: int) -> CellContent:
         return self._content(cell, self._state.conflicts())
 
+    @property
+    def check_solution(self) -> bool:
+        return self._check_solution
+
+    def set_check_solution(self, on: bool) -> None:
+        """Mark the solver's cells that differ from the puzzle's solution."""
+        self._check_solution = bool(on)
+        self.update()
+
     def cell_contents(self) -> list[CellContent]:
-        """All 81 cells, computing the puzzle's conflicts once."""
+        """All 81 cells, computing the puzzle's conflicts (and wrong cells) once."""
         puzzle_conflicts = self._state.conflicts()
-        return [self._content(cell, puzzle_conflicts) for cell in range(81)]
+        contents = [self._content(cell, puzzle_conflicts) for cell in range(81)]
+        if self._check_solution and self._state.overlay is not None:
+            for cell in np.flatnonzero(self._state.wrong_cells()):
+                contents[cell] = replace(contents[cell], wrong=True)
+        return contents
 
     def _content(self, cell: int, puzzle_conflicts: np.ndarray) -> CellContent:
         state = self._state
@@ -217,7 +237,7 @@ class BoardView(QWidget):
     def enter_digit(self, digit: int) -> bool:
         """Write `digit` (0 clears) into the selected cell unless the board is locked."""
         if self._locked:
-            self.edit_refused.emit("The puzzle is locked while the solver runs: Pause or Reset.")
+            self.edit_refused.emit(LOCKED_MESSAGE)
             return False
         if self._state.set_cell(self._selected, digit):
             self.edited.emit()
@@ -297,6 +317,11 @@ class BoardView(QWidget):
                 painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(content.digit))
             elif content.kind == "heatmap":
                 self._paint_heatmap(painter, rect, probs[cell], labels, small_font)
+            if content.wrong:  # a purple frame: wrong against the solution
+                painter.setPen(QPen(COLOR_WRONG, max(2.0, size * 0.05)))
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                inset = size * 0.08
+                painter.drawRect(rect.adjusted(inset, inset, -inset, -inset))
             if content.changed:
                 mark = size * 0.18
                 corner = rect.topRight()

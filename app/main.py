@@ -41,12 +41,15 @@ from PySide6.QtWidgets import (
 
 from app import puzzle_library
 from app.board_model import BoardState
-from app.board_view import VIEW_DIGITS, VIEW_PROBABILITIES, BoardView
+from app.board_view import LOCKED_MESSAGE, VIEW_DIGITS, VIEW_PROBABILITIES, BoardView
 from app.energy_plot import EnergyPlot
+from app.help_pages import HelpDialog, muted_colour
 from app.model_dialog import ModelInfoDialog
+from app.quit_waiter import QuitWaiter
 from app.settings import AppSettings
 from app.solve_controller import NO_MODEL, SolveController
 from app.solver_panel import SolverPanel
+from app.status_bar import ElidingStatusBar
 from app.workers import CallWorker, WorkerThread, verified_available
 from assets import DEFAULT_MODEL
 from model import board
@@ -77,6 +80,7 @@ class MainWindow(QMainWindow):
         self.last_problem = ""  # the latest message shown to the user about bad input
         self._gen_job: WorkerThread | None = None  # generating a new puzzle
         self._gen_id = 0
+        self._quit_waiter: QuitWaiter | None = None  # waiting for trainers before closing
         self.setWindowTitle("Sudoku JEPA")
         self.setAcceptDrops(True)
 
@@ -90,9 +94,10 @@ class MainWindow(QMainWindow):
         font = self.verdict.font()
         font.setPointSizeF(font.pointSizeF() * 1.25)
         self.verdict.setFont(font)
-        # Room for two lines always, so a long verdict does not shrink the board.
-        self.verdict.setMinimumHeight(2 * self.verdict.fontMetrics().lineSpacing() + 6)
+        # A fixed room for three lines, so a longer verdict never shrinks the board (a jump).
+        self.verdict.setFixedHeight(3 * self.verdict.fontMetrics().lineSpacing() + 6)
         self.solver = SolveController(self.state, self.board, self.plot, self.panel)
+        self.setStatusBar(ElidingStatusBar())
         self.model_label = QLabel(NO_MODEL)
         self.statusBar().addPermanentWidget(self.model_label)
         self._build_layout()
@@ -134,9 +139,18 @@ class MainWindow(QMainWindow):
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(8, 8, 8, 8)
         right_layout.addLayout(puzzle_row)
-        right_layout.addWidget(self.panel)
-        right_layout.addWidget(self.plot, 1)
-        self.plot.setMinimumHeight(220)
+        # Controls above, plot below, the user moves the line between them; both shrink (the
+        # controls scroll), so a small or high-DPI screen still shows every button.
+        self.right_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.right_splitter.addWidget(self.panel)
+        self.right_splitter.addWidget(self.plot)
+        self.right_splitter.setStretchFactor(1, 1)
+        self.right_splitter.setChildrenCollapsible(False)
+        # Shared in proportion to what the controls want and what the plot needs to be read;
+        # on a short screen the controls scroll before the plot is squashed.
+        self.right_splitter.setSizes([390, 250])
+        right_layout.addWidget(self.right_splitter, 1)
+        self.plot.setMinimumHeight(140)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
@@ -144,6 +158,7 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setChildrenCollapsible(False)
+        self.splitter = splitter
         self.tabs = QTabWidget()
         self.tabs.addTab(splitter, "Solve")
         self.training_panel = self._make_training_panel()
@@ -197,6 +212,9 @@ class MainWindow(QMainWindow):
                      QKeySequence.StandardKey.Open, "Open a puzzle file (lines, grids, .sdk, CSV)")
         self._action(file_menu, "&Save puzzle as...", self.save_puzzle_dialog,
                      QKeySequence.StandardKey.Save, "Save the puzzle as an 81-character line")
+        self.export_action = self._action(
+            file_menu, "&Export animation...", self.export_animation_dialog,
+            tip="Write the descent of this puzzle (same settings and seed) as an animated PNG")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
@@ -236,7 +254,11 @@ class MainWindow(QMainWindow):
         self.info_action = self._action(model_menu, "Model &info", self.show_model_info,
                                         QKeySequence("Ctrl+I"))
         help_menu = bar.addMenu("&Help")
-        self._action(help_menu, "&Keyboard and mouse", self.show_help, QKeySequence("F1"))
+        self._action(help_menu, "&How it works", lambda: self.show_help(HelpDialog.TABS[0]),
+                     QKeySequence("Shift+F1"))
+        self._action(help_menu, "&Keyboard and mouse", lambda: self.show_help(HelpDialog.TABS[1]),
+                     QKeySequence("F1"))
+        self._action(help_menu, "&About", lambda: self.show_help(HelpDialog.TABS[2]))
 
     def _fill_library_menu(self, menu) -> None:
         try:
@@ -247,8 +269,7 @@ class MainWindow(QMainWindow):
         for level in puzzle_library.LEVELS:
             sub = menu.addMenu(level.name.capitalize())
             for item in puzzle_library.puzzles_of(puzzles, level.name):
-                self._action(sub, item.title, lambda p=item.puzzle, t=item.title:
-                             self.load_puzzle(p, f"library: {t}"))
+                self._action(sub, item.title, lambda i=item: self.load_library_puzzle(i))
 
     def _load_example(self) -> None:
         try:
@@ -256,6 +277,9 @@ class MainWindow(QMainWindow):
         except (board.PuzzleError, IndexError, OSError):
             return
         self.state.load(first.puzzle)
+        index = self.level_combo.findData(first.level)
+        if index >= 0:
+            self.level_combo.setCurrentIndex(index)
 
     def _show_hint(self) -> None:
         """What to do next, in the verdict line, while there is no verdict."""
@@ -266,7 +290,7 @@ class MainWindow(QMainWindow):
         if self.model is None:
             hint = (NO_MODEL.capitalize() + " (Model > Open model). Solve uses exact search alone."
                     + ("<br>" + hint if self.state.is_empty() else ""))
-        self.verdict.setText(f"<span style='color:#555555'>{hint}</span>")
+        self.verdict.setText(f"<span style='color:{muted_colour(self.palette())}'>{hint}</span>")
 
     def _connect(self) -> None:
         self.board.edited.connect(self._on_edited)
@@ -278,6 +302,7 @@ class MainWindow(QMainWindow):
         self.solver.busy_changed.connect(self._refresh)
         self.panel.reset_requested.connect(self._show_hint)
         self.panel.view_mode_changed.connect(self.set_view_mode)
+        self.panel.check_solution_changed.connect(self.set_check_solution)
         self.panel.defaults_requested.connect(self._apply_model_defaults)
         self.new_button.clicked.connect(self._new_from_combo)
 
@@ -334,12 +359,13 @@ class MainWindow(QMainWindow):
         self.solver.model = model
         if not keep_settings or self.settings.solver_settings() is None:
             self._apply_model_defaults()
-        name = Path(model.path).name
+        name = model_name(model)
         self.model_label.setText(f"model: {name} ({model.provider.upper()})")
         self.model_label.setToolTip(f"{model.path}\n{getattr(model, 'provider_reason', '')}")
         self.setWindowTitle(f"Sudoku JEPA - {name}")
         self.settings.set_last_model(model.path)
-        self.statusBar().showMessage(f"Loaded {model.path} on {model.provider.upper()}", 6000)
+        self.statusBar().showMessage(
+            f"Loaded model {name} from {model.path} on {model.provider.upper()}", 6000)
         if self.state.overlay is None:
             self._show_hint()
         self._refresh()
@@ -354,9 +380,15 @@ class MainWindow(QMainWindow):
         if self.load_model(path):
             self.tabs.setCurrentIndex(0)
 
+    def model_directory(self) -> str:
+        """Where Open model starts: beside the loaded model, else the last folder used."""
+        if self.model is not None and Path(self.model.path).parent.is_dir():
+            return str(Path(self.model.path).resolve().parent)
+        return self.settings.last_directory()
+
     def open_model_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open ONNX model", self.settings.last_directory(), "ONNX models (*.onnx);;All (*)"
+            self, "Open ONNX model", self.model_directory(), "ONNX models (*.onnx);;All (*)"
         )
         if path:
             self.settings.set_last_directory(Path(path).parent)
@@ -380,28 +412,27 @@ class MainWindow(QMainWindow):
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()
 
-    def show_help(self) -> None:
-        text = (
-            "<b>Entering a puzzle</b>: click a cell or move with the arrow keys; type 1-9; "
-            "Backspace, Delete or 0 clears. Ctrl+Z / Ctrl+Shift+Z undo and redo.<br>"
-            "<b>Puzzles</b>: Ctrl+N new, Ctrl+V paste (81 characters or 9 lines), Ctrl+O open, "
-            "Ctrl+S save, Ctrl+C copy.<br>"
-            "<b>Solver</b>: F5 solve/continue, F6 step, F7 pause, Esc reset; P / D switch between "
-            "probabilities and digits.<br>"
-            "<b>Colours</b>: bold = puzzle, blue = model, orange = exact search, red = conflict, "
-            "orange corner = the top digit changed in the last step."
-        )
-        box = QMessageBox(QMessageBox.Icon.Information, "Keyboard and mouse", text, parent=self)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
+    def show_help(self, tab: str = "Keyboard and mouse") -> HelpDialog:
+        """The help dialog (How it works, Keyboard and mouse, About) on the given tab."""
+        dialog = HelpDialog(self.model, self, tab)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     # --- puzzle in and out ------------------------------------------------------------------
     def _editable(self) -> bool:
         if self.solver.is_descending():
-            self.statusBar().showMessage(
-                "The puzzle is locked while the solver runs: Reset (Esc) to edit.", 4000
-            )
+            self.statusBar().showMessage(LOCKED_MESSAGE, 4000)
             return False
+        return True
+
+    def load_library_puzzle(self, item: puzzle_library.LibraryPuzzle) -> bool:
+        """Load an example; the Puzzle box then names its level (not the one it said before)."""
+        if not self.load_puzzle(item.puzzle, f"library: {item.title}"):
+            return False
+        index = self.level_combo.findData(item.level)
+        if index >= 0:
+            self.level_combo.setCurrentIndex(index)
         return True
 
     def load_puzzle(self, puzzle: np.ndarray, origin: str) -> bool:
@@ -501,6 +532,49 @@ class MainWindow(QMainWindow):
             self.settings.set_last_directory(Path(path).parent)
             self.save_puzzle_file(path)
 
+    def export_animation_dialog(self) -> None:
+        if self.model is None:
+            self.report_problem("Export animation", NO_MODEL.capitalize() + ".")
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export animation", str(Path(self.settings.last_directory()) / "descent.png"),
+            "Animated PNG (*.png *.apng)")
+        if path:
+            self.settings.set_last_directory(Path(path).parent)
+            self.export_animation(path)
+
+    def export_animation(self, path) -> bool:
+        """Run the descent again (same settings, same seed) offscreen and write it as an APNG
+        of board + plot; a progress dialog can cancel it."""
+        from PySide6.QtWidgets import QProgressDialog
+
+        from app.animation_export import export_animation
+
+        if self.model is None or self.state.is_empty():
+            self.report_problem("Export animation", "load a model and a puzzle first")
+            return False
+        dialog = QProgressDialog("Drawing the frames…", "Cancel", 0, 100, self)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(300)
+
+        def progress(done: int, total: int) -> bool:
+            dialog.setMaximum(total)
+            dialog.setValue(done)
+            return not dialog.wasCanceled()
+
+        try:
+            frames = export_animation(self.model, self.state.puzzle,
+                                      self.solver.descent_settings(), path, progress=progress)
+        except Exception as exc:  # a failed export is a message, never a crash
+            self.report_problem("Export animation", f"{path}: {type(exc).__name__}: {exc}")
+            return False
+        finally:
+            dialog.reset()
+            dialog.deleteLater()
+        if frames:
+            self.statusBar().showMessage(f"Wrote {frames} frames to {path}", 8000)
+        return bool(frames)
+
     def save_puzzle_file(self, path) -> bool:
         try:
             Path(path).write_text(self.state.text() + "\n", encoding="utf-8")
@@ -576,6 +650,13 @@ class MainWindow(QMainWindow):
         if mode in getattr(self, "view_actions", {}):
             self.view_actions[mode].setChecked(True)
 
+    def set_check_solution(self, on: bool) -> None:
+        """Mark wrong cells on the board and plot their count per step."""
+        self.board.set_check_solution(on)
+        self.plot.set_wrong_visible(on)
+        if self.panel.check_solution.isChecked() != on:
+            self.panel.check_solution.setChecked(on)
+
     def _refresh(self) -> None:
         locked = self.solver.is_descending()
         self.panel.set_state(self.solver.panel_state(),
@@ -584,6 +665,7 @@ class MainWindow(QMainWindow):
         self.undo_action.setEnabled(self.state.can_undo() and not locked)
         self.redo_action.setEnabled(self.state.can_redo() and not locked)
         self.info_action.setEnabled(self.model is not None)
+        self.export_action.setEnabled(self.model is not None and not self.is_busy())
         self.new_button.setEnabled(not locked and self._gen_job is None)
         if self.model is None:
             self.model_label.setText(NO_MODEL)
@@ -608,7 +690,21 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
-        """Stop the workers cleanly and save settings before the window goes."""
+        """Stop the workers cleanly and save settings before the window goes. Trainers started
+        here get a graceful stop (checkpoint, export), which can take seconds: the window says
+        what it waits for and closes itself when they are done, instead of freezing."""
+        if self._quit_waiter is None and self.training_panel is not None and hasattr(
+                self.training_panel, "launcher") and self.training_panel.launcher.running_runs():
+            self._quit_waiter = QuitWaiter(self.training_panel.launcher, self,
+                                           show_dialog=self.dialogs)
+            self._quit_waiter.done.connect(self.close)
+            self.statusBar().showMessage(self._quit_waiter.text)
+            self._quit_waiter.start()
+            event.ignore()
+            return
+        if self._quit_waiter is not None and not self._quit_waiter.is_done():
+            event.ignore()  # a second Quit while waiting: the dialog offers "Quit now"
+            return
         self.solver.stop()
         if self._gen_job is not None:
             self._gen_job.shutdown()
@@ -619,6 +715,14 @@ class MainWindow(QMainWindow):
         if self.training_panel is not None and hasattr(self.training_panel, "shutdown"):
             self.training_panel.shutdown()
         super().closeEvent(event)
+
+
+def model_name(model) -> str:
+    """The name a user knows a model by: its training run first (every run exports to the same
+    model.onnx), then the file: 'cpu-main / model.onnx'."""
+    run = str((getattr(model, "metadata", None) or {}).get("run_name") or "").strip()
+    file_name = Path(model.path).name
+    return f"{run} / {file_name}" if run else file_name
 
 
 def warm_up_exact_search() -> None:

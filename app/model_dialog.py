@@ -24,6 +24,15 @@ _SECTIONS = (
 _PARAMETER_KEYS = ("parameters", "n_parameters", "param_count", "num_parameters")
 
 
+def _muted() -> str:
+    """Secondary text that reads on the current palette (a dark theme included)."""
+    from PySide6.QtWidgets import QApplication
+
+    from app.help_pages import muted_colour
+
+    return muted_colour(QApplication.palette())
+
+
 def _decoded(value: Any) -> Any:
     """Metadata values are strings; JSON ones are shown as tables."""
     if isinstance(value, str) and value[:1] in "{[":
@@ -39,7 +48,7 @@ def _format_value(value: Any) -> str:
         return f"{value:.4g}"
     if isinstance(value, dict):
         rows = "".join(
-            f"<tr><td style='padding-right:12px;color:#555'>{html.escape(str(k))}</td>"
+            f"<tr><td style='padding-right:12px;color:{_muted()}'>{html.escape(str(k))}</td>"
             f"<td>{_format_value(v)}</td></tr>"
             for k, v in value.items()
         )
@@ -99,7 +108,7 @@ def model_info_html(model: EnergyModel) -> str:
         "<table cellspacing='0' cellpadding='2'>",
         f"<tr><td><b>file</b></td><td>{html.escape(str(model.path))}</td></tr>",
         f"<tr><td><b>provider in use</b></td><td>{html.escape(str(provider).upper())}"
-        + (f" <span style='color:#555'>({html.escape(reason)})</span>" if reason else "")
+        + (f" <span style='color:{_muted()}'>({html.escape(reason)})</span>" if reason else "")
         + "</td></tr>",
         f"<tr><td><b>parameters</b></td><td>{params:,}</td></tr>" if params else "",
         f"<tr><td><b>weights in the file</b></td><td>{stored:,} float values (tensors shared "

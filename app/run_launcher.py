@@ -60,6 +60,15 @@ class TrainerLauncher(QObject):
         process = self.processes.get(run_dir)
         return process is not None and process.state() != QProcess.ProcessState.NotRunning
 
+    def running_runs(self) -> list[Path]:
+        """The run folders whose trainer (started here) is still running."""
+        return [run_dir for run_dir in self.processes if self.is_running(run_dir)]
+
+    def kill(self, run_dir: Path) -> None:
+        """SIGKILL: for a user who will not wait for the graceful stop."""
+        if self.is_running(run_dir):
+            self.processes[run_dir].kill()
+
     def terminate(self, run_dir: Path) -> bool:
         """SIGTERM to our own trainer for this run; False when we have none running."""
         if not self.is_running(run_dir):

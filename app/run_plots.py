@@ -9,7 +9,8 @@ import math
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QGridLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 # (title, [(metrics key, legend name, colour)], y log scale)
 PANELS: tuple[tuple[str, list[tuple[str, str, str]], bool], ...] = (
@@ -51,12 +52,13 @@ class LogAxis(pg.AxisItem):
 
 
 def coloured_title(title: str, series: list[tuple[str, str, str]]) -> str:
-    """'Loss  total energy ...' with each name in its curve's colour: a legend that never
-    covers a curve."""
+    """'Loss: total energy ...' with each name in its curve's colour: a legend that never
+    covers a curve. Names are kept whole ("decode&nbsp;CE") so a wrapped title never splits one."""
     if len(series) < 2:
-        return title
-    names = "&nbsp;&nbsp;".join(f"<span style='color:{c}'>{name}</span>" for _, name, c in series)
-    return f"{title}:&nbsp;&nbsp;{names}"
+        return f"<b>{title}</b>"
+    names = " &nbsp;".join(f"<span style='color:{c}'>{name.replace(' ', '&nbsp;')}</span>"
+                           for _, name, c in series)
+    return f"<b>{title}</b>: &nbsp;{names}"
 
 
 class RunPlots(QWidget):
@@ -73,13 +75,19 @@ class RunPlots(QWidget):
         grid.setSpacing(2)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.plots: list[pg.PlotWidget] = []
+        self.titles: list[QLabel] = []
         self.log_keys: set[str] = set()
         self.xs: dict[str, list[float]] = {}
         self.ys: dict[str, list[float]] = {}
         for index, (title, series, log_y) in enumerate(PANELS):
             plot = pg.PlotWidget(axisItems={"left": LogAxis("left")} if log_y else None)
             plot.setBackground((251, 250, 246))
-            plot.setTitle(coloured_title(title, series), color=(40, 40, 40), size="9pt")
+            # The title is a wrapping QLabel, not the plot's own title: pyqtgraph's title has a
+            # fixed width that pushed the plot's right quarter out of a narrow grid cell.
+            label = QLabel(coloured_title(title, series))
+            label.setWordWrap(True)
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.titles.append(label)
             plot.showGrid(x=True, y=True, alpha=0.15)
             plot.setMenuEnabled(False)
             plot.setLabel("bottom", "step")
@@ -101,7 +109,13 @@ class RunPlots(QWidget):
                 self.xs[key], self.ys[key] = [], []
                 if log_y:
                     self.log_keys.add(key)
-            grid.addWidget(plot, index // 2, index % 2)
+            cell = QWidget()
+            cell_layout = QVBoxLayout(cell)
+            cell_layout.setContentsMargins(0, 2, 0, 0)
+            cell_layout.setSpacing(0)
+            cell_layout.addWidget(label)
+            cell_layout.addWidget(plot, 1)
+            grid.addWidget(cell, index // 2, index % 2)
             self.plots.append(plot)
 
     def clear(self) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app.board_model import BoardState
 from app.board_view import BoardView
 from app.energy_plot import EnergyPlot
+from app.solution_check import wrong_count
 from app.solver_panel import SolverPanel
 from app.verdict import RED, describe_outcome, describe_search_only
 from app.workers import CallWorker, DescentWorker, WorkerThread, verified_available
@@ -43,6 +44,7 @@ class SolveController(QObject):
         self._kind = ""  # "descent" | "search" while a job runs
         self._run_id = 0
         self._last_step = None
+        self._solution = None  # the puzzle's solution, when exact search finds a unique one
         # Steps may arrive faster than a screen refresh: draw at most one frame per tick.
         self._frame_timer = QTimer(self)
         self._frame_timer.setSingleShot(True)
@@ -80,6 +82,7 @@ class SolveController(QObject):
         """Start a run, or continue a paused one."""
         if self._kind == "descent":
             self._job.worker.resume()
+            self._live_verdict()
             self.busy_changed.emit()
         elif self._job is None:
             self._start(paused=False)
@@ -88,6 +91,7 @@ class SolveController(QObject):
         """One step; starts a paused run when none is live."""
         if self._kind == "descent":
             self._job.worker.step_once()
+            self._live_verdict()
             self.busy_changed.emit()
         elif self._job is None and self._start(paused=True):
             self._job.worker.step_once()
@@ -95,8 +99,22 @@ class SolveController(QObject):
     def pause(self) -> None:
         if self._kind == "descent":
             self._job.worker.pause()
-            self.status.emit("Paused: Solve continues, Step advances one step")
+            self.status.emit("Paused: Continue (F5) runs on, Step (F6) advances one step")
+            self._live_verdict()
             self.busy_changed.emit()
+
+    def _live_verdict(self) -> None:
+        """The verdict line while a descent is live: running, or paused at which step."""
+        if self._kind != "descent":
+            return
+        if not self._job.worker.paused:
+            self.verdict_changed.emit("Descending...")
+            return
+        total = int(self.panel.values()["steps"])
+        where = ("at the start" if self._last_step is None
+                 else f"at step {self._last_step.step}/{total}")
+        self.verdict_changed.emit(
+            f"Paused {where}: Step (F6) advances one step, Continue (F5) runs on")
 
     def reset(self) -> None:
         """Stop any run and clear the solver's view (the puzzle stays)."""
@@ -138,7 +156,9 @@ class SolveController(QObject):
         self.state.clear_overlay()
         self.plot.reset(int(self.panel.values()["steps"]))
         self.outcome = None
+        self._last_step = None
         puzzle = self.state.puzzle
+        self._solution = self.state.solution()  # < 1 ms: every step is counted against it
         self._run_id += 1
         if self.model is None:
             if not verified_available():
@@ -162,9 +182,8 @@ class SolveController(QObject):
         )
         worker.yielded.connect(self._on_step)
         worker.returned.connect(self._on_outcome)
-        self.verdict_changed.emit("Descending..." if not paused else
-                                  "Paused at the start: Step advances, Solve runs on")
         self._launch("descent", worker)
+        self._live_verdict()
         return True
 
     def _launch(self, kind: str, worker) -> None:
@@ -183,19 +202,24 @@ class SolveController(QObject):
         if run_id != self._run_id or self._kind != "descent":
             return
         self.state.show_step(step.grid, step.probs, step.changed)
+        wrong = wrong_count(step.grid, self._solution, self.state.puzzle)
         self.plot.add_step(step.step, step.energies, step.best_energy, step.violations,
-                           redraw=False)
+                           redraw=False, wrong=wrong)
         self._last_step = step
         self._job.worker.ack()
         if not self._frame_timer.isActive():
             self._frame_timer.start()
+        if self._job.worker.paused:
+            self._live_verdict()  # "Paused at step 3/6", not the stale "at the start"
         self.step_shown.emit(step)
 
     def _draw_frame(self) -> None:
         """Show the latest step: board, plot and the status line."""
         self.view.update()
-        self.plot.redraw()
         step = self._last_step
+        if step is not None:
+            self.plot.mark_step(step.step)  # the board shows this step's grid
+        self.plot.redraw()
         if step is not None and self.state.overlay is not None and not self.state.overlay.final:
             self.status.emit(
                 f"step {step.step}/{self.panel.values()['steps']}   energy "
@@ -208,8 +232,11 @@ class SolveController(QObject):
             return
         self.outcome = outcome
         self._frame_timer.stop()
+        # The board ends on the lowest-energy step (the verdict's grid), not the last one.
+        self.plot.mark_step(self.plot.lowest_energy_step())
         self.plot.redraw()
-        text, colour, grid, probs, source = describe_outcome(outcome, self.state.puzzle)
+        text, colour, grid, probs, source = describe_outcome(outcome, self.state.puzzle,
+                                                             self._solution)
         if grid is not None:
             self.state.show_final(grid, probs, source)
         self.verdict_changed.emit(f"<span style='color:{colour}'>{text}</span>")

@@ -5,6 +5,8 @@ The panel only emits requests and shows state; the main window runs the solver.
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QSlider,
     QSpinBox,
     QVBoxLayout,
@@ -27,13 +30,25 @@ from app.board_view import VIEW_DIGITS, VIEW_PROBABILITIES
 from app.settings import SOLVER_FIELDS
 
 MAX_SPEED = 61  # slider position meaning "as fast as it goes"
+LOG_STEPS_MAX = 10  # the steps slider runs over 2**0 .. 2**10 = 1..1024
+
+
+def steps_for_position(position: int) -> int:
+    return 2 ** max(0, min(LOG_STEPS_MAX, position))
+
+
+def position_for_steps(steps: int) -> int:
+    """The slider position nearest to `steps` on the log scale."""
+    return max(0, min(LOG_STEPS_MAX, round(math.log2(max(1, steps)))))
 
 # idle: nothing running; running / paused: a descent is live; busy: a one-shot job (no pause)
 STATES = ("idle", "running", "paused", "busy")
 
 
 def speed_label(position: int) -> str:
-    return "max" if position >= MAX_SPEED else f"{position} steps/s"
+    if position >= MAX_SPEED:
+        return "max"
+    return "1 step/s" if position == 1 else f"{position} steps/s"
 
 
 def steps_per_second(position: int) -> float:
@@ -48,6 +63,7 @@ class SolverPanel(QWidget):
     reset_requested = Signal()
     speed_changed = Signal(float)  # steps per second, 0 = max
     view_mode_changed = Signal(str)
+    check_solution_changed = Signal(bool)
     defaults_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -71,6 +87,17 @@ class SolverPanel(QWidget):
             buttons.addWidget(button, 0, index)
         self.solve_button.setDefault(True)
         layout.addLayout(buttons)
+        # Everything below the buttons scrolls, so a small window keeps the buttons on screen.
+        settings = QWidget()
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.scroll_area.setWidget(settings)
+        self.scroll_area.setMinimumHeight(60)
+        layout.addWidget(self.scroll_area, 1)
+        layout = QVBoxLayout(settings)
+        layout.setContentsMargins(0, 0, 4, 0)
         self.solve_button.clicked.connect(self.solve_requested)
         self.step_button.clicked.connect(self.step_requested)
         self.pause_button.clicked.connect(self.pause_requested)
@@ -83,7 +110,8 @@ class SolverPanel(QWidget):
         self.speed_slider.setValue(12)
         self.speed_slider.setToolTip("Steps shown per second; far right = as fast as it runs")
         self.speed_value = QLabel(speed_label(12))
-        self.speed_value.setMinimumWidth(78)
+        self.speed_value.setMinimumWidth(self.speed_value.fontMetrics().horizontalAdvance(
+            speed_label(MAX_SPEED - 1)) + 4)
         speed_row.addWidget(self.speed_slider, 1)
         speed_row.addWidget(self.speed_value)
         layout.addLayout(speed_row)
@@ -103,6 +131,12 @@ class SolverPanel(QWidget):
         view_row.addWidget(self.view_digits)
         view_row.addStretch(1)
         layout.addLayout(view_row)
+        self.check_solution = QCheckBox("Check against the solution")
+        self.check_solution.setToolTip(
+            "Mark the solver's cells that differ from the puzzle's solution (found by exact\n"
+            "search) in purple, and plot how many there are at each step")
+        self.check_solution.toggled.connect(self.check_solution_changed)
+        layout.addWidget(self.check_solution)
         self.view_probabilities.toggled.connect(self._on_view)
 
         group = QGroupBox("Descent settings")
@@ -131,7 +165,16 @@ class SolverPanel(QWidget):
         for name, widget in self._fields.items():
             _, low, high = SOLVER_FIELDS[name]
             widget.setRange(low, high)
-        form.addRow("Steps", self.steps)
+        # Think longer: a log-scale slider over 1..1024 steps beside the exact number.
+        self.steps_slider = QSlider(Qt.Orientation.Horizontal)
+        self.steps_slider.setRange(0, LOG_STEPS_MAX)
+        self.steps_slider.setToolTip("Steps on a log scale: 1, 2, 4, ... 1024")
+        self.steps_slider.valueChanged.connect(self._on_steps_slider)
+        self.steps.valueChanged.connect(self._on_steps_box)
+        steps_row = QHBoxLayout()
+        steps_row.addWidget(self.steps, 1)
+        steps_row.addWidget(self.steps_slider, 2)
+        form.addRow("Steps", steps_row)
         form.addRow("Chains", self.chains)
         form.addRow("Step size", self.step_size)
         form.addRow("Noise", self.noise)
@@ -191,9 +234,18 @@ class SolverPanel(QWidget):
         self.step_button.setEnabled(can_solve and state in ("idle", "paused"))
         self.pause_button.setEnabled(state == "running")
         self.reset_button.setEnabled(True)
-        for widget in self._fields.values():
+        for widget in (*self._fields.values(), self.steps_slider):
             widget.setEnabled(not live and state != "busy")
         self.defaults_button.setEnabled(not live and state != "busy")
+
+    def _on_steps_slider(self, position: int) -> None:
+        if position_for_steps(self.steps.value()) != position:  # not an echo of the box
+            self.steps.setValue(steps_for_position(position))
+
+    def _on_steps_box(self, steps: int) -> None:
+        self.steps_slider.blockSignals(True)
+        self.steps_slider.setValue(position_for_steps(steps))
+        self.steps_slider.blockSignals(False)
 
     def _on_speed(self, position: int) -> None:
         self.speed_value.setText(speed_label(position))

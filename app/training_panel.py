@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -80,6 +81,9 @@ class TrainingPanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # Run names share long prefixes ("tiny-20261206-..."): cut them in the middle, one line.
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -104,7 +108,10 @@ class TrainingPanel(QWidget):
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.message.setVisible(False)
+        # Always in the layout with room for two lines: a note coming and going ("Started: ...")
+        # must not push the tabs down and back up.
+        self.note_height = 2 * self.message.fontMetrics().lineSpacing() + 4
+        self.message.setMinimumHeight(self.note_height)
 
         from app.run_plots import RunPlots  # pyqtgraph import kept next to its only use
 
@@ -112,7 +119,7 @@ class TrainingPanel(QWidget):
         self.log_view = QPlainTextEdit()
         self.log_view.setReadOnly(True)
         self.log_view.setMaximumBlockCount(2000)
-        self.log_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.log_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.compare_table = QTableWidget(len(COMPARE_KEYS) + 2, 2)
         self.compare_table.setHorizontalHeaderLabels(["Selected run", "Current model"])
         self.compare_table.setVerticalHeaderLabels(
@@ -123,6 +130,8 @@ class TrainingPanel(QWidget):
         self.tabs.addTab(self.plots, "Plots")
         self.tabs.addTab(self.log_view, "Log")
         self.tabs.addTab(self.compare_table, "Compare")
+        self.tabs.currentChanged.connect(lambda _index: self._update_compare())
+        self._metrics_cache: dict[Path, tuple[float, dict]] = {}  # export -> (mtime, metrics)
 
         buttons = QHBoxLayout()
         for button in (self.stop_button, self.resume_button, self.folder_button,
@@ -137,7 +146,11 @@ class TrainingPanel(QWidget):
         right_layout.addWidget(self.message)
         right_layout.addWidget(self.tabs, 1)
         form_box = QGroupBox("New run")
-        QVBoxLayout(form_box).addWidget(self.form)
+        form_scroll = QScrollArea()  # a small window scrolls the form instead of growing
+        form_scroll.setWidgetResizable(True)
+        form_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        form_scroll.setWidget(self.form)
+        QVBoxLayout(form_box).addWidget(form_scroll)
         runs_box = QGroupBox("Runs")
         QVBoxLayout(runs_box).addWidget(self.table)
         left = QSplitter(Qt.Orientation.Vertical)
@@ -148,7 +161,7 @@ class TrainingPanel(QWidget):
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([430, 770])
+        splitter.setSizes([self.form.sizeHint().width() + 40, 600])
         QVBoxLayout(self).addWidget(splitter)
 
         self.timer = QTimer(self)
@@ -236,16 +249,34 @@ class TrainingPanel(QWidget):
         return Path(path) if path else None
 
     def compare_selected(self) -> None:
+        """Show the Compare tab (it fills itself and follows a live run)."""
+        self._update_compare()
+        self.tabs.setCurrentWidget(self.compare_table)
+
+    def _model_metrics(self, path: Path) -> dict:
+        """model_val_metrics, read again only when the file changed (each tick calls this)."""
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            return {}
+        cached = self._metrics_cache.get(path)
+        if cached is None or cached[0] != mtime:
+            cached = (mtime, model_val_metrics(path))
+            self._metrics_cache[path] = cached
+        return cached[1]
+
+    def _update_compare(self) -> None:
         """Validation metrics of the selected run's model beside the current model's."""
         info = self.selected_info
         if info is None:
+            self.compare_table.clearContents()
             return
-        ours = model_val_metrics(info.export_path) if info.has_export else {}
+        ours = self._model_metrics(info.export_path) if info.has_export else {}
         if not ours and self.tail is not None:
             ours = dict(last_eval_row(self.tail.rows) or {})
             ours["source"] = "metrics.jsonl"
         current = self.current_model_path()
-        theirs = model_val_metrics(current) if current is not None else {}
+        theirs = self._model_metrics(current) if current is not None else {}
         columns = [(f"{info.name}", ours), (current.name if current else "none", theirs)]
         if current is not None and current.parent.name == "export":
             columns[1] = (f"{current.parent.parent.name}/{current.name}", theirs)
@@ -258,7 +289,6 @@ class TrainingPanel(QWidget):
                 value = metrics.get(key)
                 text = f"{100 * value:.1f}%" if isinstance(value, int | float) else "–"
                 self.compare_table.setItem(row, col, QTableWidgetItem(text))
-        self.tabs.setCurrentWidget(self.compare_table)
 
     def open_selected_folder(self) -> None:
         if self.selected is not None and self.selected.exists():
@@ -274,7 +304,6 @@ class TrainingPanel(QWidget):
         self.tail = MetricsTail(run_dir / "metrics.jsonl")
         self.plots.clear()
         self.log_view.clear()
-        self.compare_table.clearContents()
         for row, info in enumerate(self.runs):
             if info.path == run_dir:
                 self.table.selectRow(row)
@@ -301,8 +330,8 @@ class TrainingPanel(QWidget):
             step = "" if info.step is None else str(info.step)
             if info.step is not None and info.total_steps:
                 step += f" / {info.total_steps}"
-            cells = (info.name, info.label, step, best_text(info.best),
-                     (info.started or "").replace("T", " ")[:19].replace("+00:00", ""))
+            cells = (info.name, self.state_label(info), step, best_text(info.best),
+                     (info.started or "").replace("T", " ")[:16].replace("+00:00", ""))
             for col, text in enumerate(cells):
                 item = self.table.item(row, col)
                 if item is None:
@@ -340,8 +369,7 @@ class TrainingPanel(QWidget):
             self.plots.append(new_rows)
         rows = self.tail.rows if self.tail else []
         fraction, eta = progress(info, rows)
-        starting = info.state == "incomplete" and self.launcher.is_running(run_dir)
-        self.title.setText(f"{info.name} — {'starting…' if starting else info.label}")
+        self.title.setText(f"{info.name} — {self.state_label(info)}")
         self.progress_bar.setValue(int(round(1000 * (fraction or 0.0))))
         step = rows[-1].get("step") if rows else info.step
         text = f"step {step if step is not None else '–'}"
@@ -360,6 +388,16 @@ class TrainingPanel(QWidget):
             self.log_view.verticalScrollBar().setValue(self.log_view.verticalScrollBar().maximum())
         self._show_messages(run_dir, info)
         self._set_buttons(info)
+        if self.tabs.currentWidget() is self.compare_table:
+            self._update_compare()
+
+    def state_label(self, info: RunInfo) -> str:
+        """The state as the run's files say, except while a trainer started here has not yet
+        written its state: a new run is "starting…" (not "incomplete (state.json missing)"),
+        a resumed one "resuming…" (not the "stopped" it was)."""
+        if self.launcher.is_running(info.path) and info.state != "running":
+            return "starting…" if info.state == "incomplete" else "resuming…"
+        return info.label
 
     def _set_buttons(self, info: RunInfo | None) -> None:
         running = info is not None and (info.state == "running"
@@ -420,9 +458,12 @@ class TrainingPanel(QWidget):
         status, status_error = self._status_message(run_dir, info)
         texts = [t for t in (note[0] if note else "", status) if t]
         error = status_error or (note is not None and note[1])
-        self.message.setText("\n".join(texts))
-        self.message.setStyleSheet("color: #c0392b;" if error else "color: #444;")
-        self.message.setVisible(bool(texts))
+        text = "\n".join(texts)
+        self.message.setText(text)
+        self.message.setToolTip(text)
+        self.message.setStyleSheet("color: #c0392b;" if error else "")
+        # Notes keep to their two lines (the tooltip has all); an error may take the room it needs.
+        self.message.setMaximumHeight(16777215 if error else self.note_height)
 
 
 def _short(text: str, lines: int = 6, width: int = 160) -> str:

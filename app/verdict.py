@@ -24,8 +24,10 @@ def _figures(steps: int, ms: float, energy: float | None) -> str:
     return " · ".join(parts)
 
 
-def describe_outcome(outcome, puzzle: np.ndarray):
-    """(html text, colour, grid to show or None, probs or None, source codes or None)."""
+def describe_outcome(outcome, puzzle: np.ndarray, solution: np.ndarray | None = None):
+    """(html text, colour, grid to show or None, probs or None, source codes or None).
+    With the puzzle's `solution`, an unsolved grid also says how many cells are wrong: a grid
+    with 4 conflicting cells may have 28 wrong ones."""
     last, neural = outcome.last, outcome.neural
     if neural is not None:  # the lowest-energy state of the run
         energy, neural_grid, probs = float(neural.energy), neural.grid, neural.probs
@@ -65,6 +67,10 @@ def describe_outcome(outcome, puzzle: np.ndarray):
             neural_grid, probs, None
     blanks = int(np.count_nonzero(neural_grid == 0))
     detail = _plural(neural_conflicts, "conflicting cell") + (f", {blanks} blank" if blanks else "")
+    if solution is not None:
+        wrong = int(np.count_nonzero((puzzle == 0) & (neural_grid != 0)
+                                     & (neural_grid != np.asarray(solution))))
+        detail += f", {_plural(wrong, 'wrong cell')}"
     return f"<b>Not solved</b>: {detail} · {figures}", RED, neural_grid, probs, None
 
 

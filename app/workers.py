@@ -90,6 +90,8 @@ class DescentWorker(QObject):
         self._model = model
         self._puzzle = np.asarray(puzzle, dtype=np.int8).copy()
         self._settings = settings
+        # Steps are numbered 0 (the initial decode) .. settings.steps.
+        self._last_step = int(getattr(settings, "steps", 1 << 30))
         self._finish = finish
         self._cond = threading.Condition()
         self._interval = 0.0
@@ -181,6 +183,8 @@ class DescentWorker(QObject):
                 with self._cond:
                     self._in_flight += 1
                 self.yielded.emit(self.run_id, step)
+                if step.step >= self._last_step:
+                    break  # the last step: the verdict follows now, not after one more Step
             outcome.steps = len(steps)
             if steps:
                 outcome.last = steps[-1]

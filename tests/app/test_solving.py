@@ -151,3 +151,42 @@ def test_a_reset_run_cannot_touch_the_board(qtbot, app_settings, tiny_onnx_model
     else:
         qtbot.wait(500)
         assert window.state.overlay is None and window.plot.point_count() == 0
+
+
+def test_step_through_shows_where_it_is_and_ends_on_the_last_step(
+        qtbot, app_settings, shipped_model):
+    window = solver_window(qtbot, app_settings, shipped_model)
+    window.panel.steps.setValue(3)
+    with qtbot.waitSignal(window.solver.step_shown, timeout=30000):
+        window.solver.step()
+    assert "Paused at step 0/3" in window.verdict.text()
+    for number in (1, 2):
+        with qtbot.waitSignal(window.solver.step_shown, timeout=30000):
+            window.solver.step()
+        assert f"Paused at step {number}/3" in window.verdict.text()
+        assert "at the start" not in window.verdict.text()
+    # The last step brings the verdict with it: no extra Step needed.
+    with qtbot.waitSignal(window.solver.run_finished, timeout=30000):
+        window.solver.step()
+    qtbot.waitUntil(lambda: not window.is_busy(), timeout=30000)
+    assert window.plot.point_count() == 4
+    assert "Paused" not in window.verdict.text() and "Descending" not in window.verdict.text()
+
+
+def test_pausing_says_paused_and_the_lock_message_is_right(qtbot, app_settings, shipped_model):
+    window = solver_window(qtbot, app_settings, shipped_model, speed=3)
+    window.panel.steps.setValue(50)
+    with qtbot.waitSignal(window.solver.step_shown, timeout=30000):
+        window.solver.solve()
+    assert window.verdict.text() == "Descending..."
+    window.solver.pause()
+    assert window.verdict.text().startswith("Paused at step")
+    refused = []
+    window.board.edit_refused.connect(refused.append)
+    window.board.select(int(np.flatnonzero(window.state.puzzle == 0)[0]))
+    assert window.board.locked and not window.board.enter_digit(5)
+    assert "Pause" not in refused[-1] and "paused" in refused[-1] and "Reset" in refused[-1]
+    window.solver.solve()  # Continue
+    assert window.verdict.text() == "Descending..."
+    window._reset()
+    assert not window.board.locked and window.board.enter_digit(5)

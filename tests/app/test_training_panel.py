@@ -373,3 +373,76 @@ def test_start_watch_stop_resume_export_and_use_a_tiny_run(qtbot, tmp_path, monk
              "the preset probe")
     form.preset.setCurrentText("tiny")
     assert form.length.placeholderText().startswith("preset: ")
+
+
+# A stand-in trainer: exits 0 one second after SIGTERM, as the real one does after its checkpoint.
+SLOW_STOPPER = ("import signal, sys, time\n"
+                "signal.signal(signal.SIGTERM, lambda *a: (time.sleep(1.0), sys.exit(0)))\n"
+                "print('ready', flush=True)\n"
+                "time.sleep(120)\n")
+
+
+def fake_trainer(qtbot, launcher, run_dir):
+    """A QProcess the launcher counts as this run's trainer, without training anything."""
+    from PySide6.QtCore import QProcess
+
+    process = QProcess(launcher)
+    process.finished.connect(lambda code, _s, d=run_dir: launcher.finished.emit(d, code))
+    launcher.processes[run_dir] = process
+    process.start(sys.executable, ["-c", SLOW_STOPPER])
+    assert process.waitForStarted(30_000)
+    assert process.waitForReadyRead(60_000)  # the SIGTERM handler is in place
+    return process
+
+
+def test_a_starting_or_resuming_run_says_so(panel, qtbot, tmp_path):
+    runs = tmp_path / "runs"
+    new = runs / "new"
+    new.mkdir(parents=True)
+    (new / "config.json").write_text("{}")  # the trainer wrote its config, not yet its state
+    old = make_run(runs, "old", state("stopped", step=10))
+    fake_trainer(qtbot, panel.launcher, new)
+    fake_trainer(qtbot, panel.launcher, old)
+    panel.refresh()
+    labels = {panel.table.item(r, 0).text(): panel.table.item(r, 1).text()
+              for r in range(panel.table.rowCount())}
+    assert labels == {"new": "starting…", "old": "resuming…"}
+    panel.select_run(old)
+    assert panel.title.text() == "old — resuming…"
+    panel.launcher.shutdown(10_000)
+
+
+def test_a_note_does_not_move_the_tabs(panel, qtbot, tmp_path):
+    run = make_run(tmp_path / "runs", "done", state("finished", step=100), rows=rows(1, 20))
+    panel.resize(1000, 700)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.refresh()
+    panel.select_run(run)
+    qtbot.wait(50)
+    before = panel.tabs.mapTo(panel, panel.tabs.rect().topLeft()).y()
+    panel._note(run, "Started: sudoku-jepa train --preset tiny --name " + "x" * 200)
+    qtbot.wait(50)
+    assert panel.tabs.mapTo(panel, panel.tabs.rect().topLeft()).y() == before
+    assert "xxxx" in panel.message.toolTip()
+
+
+def test_compare_fills_itself_and_follows_a_live_run(panel, qtbot, tmp_path):
+    run = make_run(tmp_path / "runs", "live", state("stopped", step=10), rows=rows(1, 10))
+    panel.refresh()
+    panel.select_run(run)
+    panel.tabs.setCurrentWidget(panel.compare_table)  # the tab, not the button
+    assert panel.compare_table.item(1, 0).text() == "10"
+    with (run / "metrics.jsonl").open("a") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in rows(11, 20)))
+    panel.refresh()
+    assert panel.compare_table.item(1, 0).text() == "20"
+
+
+def test_log_lines_wrap_and_long_run_names_are_cut_in_the_middle(panel):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QPlainTextEdit
+
+    assert panel.log_view.lineWrapMode() == QPlainTextEdit.LineWrapMode.WidgetWidth
+    assert panel.table.textElideMode() == Qt.TextElideMode.ElideMiddle
+    assert not panel.table.wordWrap()
