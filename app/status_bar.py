@@ -7,6 +7,8 @@ whole text is in the tooltip.
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QStatusBar, QWidget
 
@@ -18,6 +20,7 @@ class ElidingStatusBar(QStatusBar):
         super().__init__(parent)
         self._permanent: list[QWidget] = []
         self.full_message = ""
+        self._expires: float | None = None  # monotonic time the message goes, None = stays
 
     def addPermanentWidget(self, widget: QWidget, stretch: int = 0) -> None:  # noqa: N802
         self._permanent.append(widget)
@@ -30,6 +33,18 @@ class ElidingStatusBar(QStatusBar):
 
     def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 (Qt API)
         self.full_message = text
+        self._expires = time.monotonic() + timeout / 1000 if timeout > 0 else None
+        self._show_elided(text, timeout)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        """A narrower window elides the message again, for the time it has left."""
+        super().resizeEvent(event)
+        if self.currentMessage() and self.full_message:
+            left = 0 if self._expires is None else int(1000 * (self._expires - time.monotonic()))
+            if self._expires is None or left > 0:
+                self._show_elided(self.full_message, left)
+
+    def _show_elided(self, text: str, timeout: int) -> None:
         shown = self.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight,
                                               self.message_room())
         self.setToolTip(text if shown != text else "")

@@ -79,6 +79,9 @@ def test_long_status_messages_are_elided_before_the_model_label(qtbot, app_setti
     assert shown != text and shown.endswith("…") and bar.full_message == text
     assert bar.fontMetrics().horizontalAdvance(shown) <= bar.message_room()
     assert bar.message_room() + window.model_label.width() <= bar.width()
+    window.resize(700, 500)  # narrower: the message is cut again, not run into the label
+    qtbot.wait(50)
+    assert bar.fontMetrics().horizontalAdvance(bar.currentMessage()) <= bar.message_room()
     bar.showMessage("short")
     assert bar.currentMessage() == "short"
 
