@@ -18,7 +18,6 @@ import datetime as dt
 import io
 import json
 import logging
-import os
 import subprocess
 import sys
 import warnings
@@ -29,6 +28,8 @@ from typing import Any
 import onnx
 import onnx.compose
 import torch
+
+from model.atomic_file import atomic_write_bytes
 
 FORMAT_VERSION = "2"  # 2: state descent (z_context = the energy's context bias)
 
@@ -139,14 +140,7 @@ def set_metadata(model: onnx.ModelProto, metadata: dict[str, Any]) -> None:
 def write_atomic(model: onnx.ModelProto, out_path: Path) -> Path:
     """tmp in the same folder, fsync, os.replace: a reader never sees half a model."""
     out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_path.with_name(out_path.name + ".tmp")
-    data = model.SerializeToString()
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, out_path)
+    atomic_write_bytes(out_path, model.SerializeToString(), make_parents=True)
     return out_path
 
 

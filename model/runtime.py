@@ -262,23 +262,6 @@ def _split(path: Path, model: onnx.ModelProto) -> tuple[bytes, bytes]:
 # --------------------------------------------------------------------------------------------
 # the solver
 # --------------------------------------------------------------------------------------------
-def as_puzzle(puzzle: Any) -> np.ndarray:
-    """(81,) int8 from an array, a list or an 81-character string; PuzzleError otherwise."""
-    if isinstance(puzzle, str):
-        return board.parse_grid(puzzle)
-    array = np.asarray(puzzle)
-    if array.size != 81:
-        raise board.PuzzleError(f"a puzzle has 81 cells, got {array.size}")
-    array = array.reshape(81)
-    if not np.issubdtype(array.dtype, np.number):
-        raise board.PuzzleError(f"a puzzle holds digits 0..9, got dtype {array.dtype}")
-    bad = np.flatnonzero((array < 0) | (array > 9) | (array != np.round(array)))
-    if bad.size:
-        raise board.PuzzleError(f"cell {board.cell_name(int(bad[0]))}: {array[bad[0]]} is not "
-                                "a digit 0..9")
-    return array.astype(np.int8)
-
-
 def _valid_grids(grids: np.ndarray) -> np.ndarray:
     """(C, 81) int8 grids that keep the givens -> (C,) bool: every unit holds 1..9 once."""
     units = np.sort(grids[:, board.UNITS], axis=-1)  # (C, 27, 9)
@@ -365,7 +348,7 @@ class EnergyModel:
         """DescentStep plus every chain's energies (C,), probs (C, 81, 9) and grids (C, 81)."""
         settings = settings or self.default_settings()
         self.check_settings(settings)
-        givens = as_puzzle(puzzle)
+        givens = board.as_puzzle(puzzle)
         given_mask = givens > 0
         given_onehot = np.eye(9, dtype=np.float32)[givens[given_mask] - 1]  # (givens, 9)
         C, Z = settings.chains, self.z_dim
@@ -431,7 +414,7 @@ class EnergyModel:
         chain stayed).
         """
         start = time.perf_counter()
-        givens = as_puzzle(puzzle)
+        givens = board.as_puzzle(puzzle)
         empty = givens == 0
         energy_trace: list[float] = []
         per_chain: list[tuple[np.ndarray, list[int], np.ndarray, np.ndarray]] = []

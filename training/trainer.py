@@ -194,6 +194,9 @@ class Trainer:
                 self.net, device_ids=ids, find_unused_parameters=unused)
         self.progress = Progress(self.total_steps, self.dist.main and not quiet)
         self._stop_signal: str | None = None
+        self._t0: float | None = None  # wall clock of this process's fit()
+        self._tb = False  # the TensorBoard writer: False = not tried yet, None = not installed
+        self._eval_better = False  # whether the last evaluation improved on the best
 
     # ---- checkpoint state
     def state_dict(self) -> dict:
@@ -239,7 +242,7 @@ class Trainer:
         return {"eval_steps" if self.cfg.model.jepa else "eval_iters": self.chosen_iters}
 
     def elapsed(self) -> float:
-        return self.elapsed_before + (time.time() - self._t0 if hasattr(self, "_t0") else 0.0)
+        return self.elapsed_before + (time.time() - self._t0 if self._t0 is not None else 0.0)
 
     def save(self, best: bool = False) -> None:
         if not self.dist.main or self.run is None:
@@ -433,7 +436,7 @@ class Trainer:
         """Mirror numeric metrics to TensorBoard events when tensorboard is installed."""
         if self.run is None:
             return
-        if not hasattr(self, "_tb"):
+        if self._tb is False:  # not tried yet
             try:
                 from torch.utils.tensorboard import SummaryWriter
 
@@ -481,7 +484,7 @@ class Trainer:
     def _checkpoint_after_eval(self) -> None:
         """latest.pt (and best.pt when the last eval improved); every rank waits for it."""
         if self.dist.main:
-            self.save(best=getattr(self, "_eval_better", False))
+            self.save(best=self._eval_better)
         if self.dist.world > 1:
             dist.barrier()
 
@@ -493,7 +496,7 @@ class Trainer:
             self.run.log("export skipped: model.export is not available")
             return
         src = self.run.best if self.run.best.is_file() else self.run.latest
-        out = self.run.export_dir / "model.onnx"
+        out = self.run.export_model
         try:
             export_checkpoint(src, out)
             self.run.log(f"exported {src.name} to {out}")
