@@ -24,15 +24,15 @@ ROOT = Path(__file__).resolve().parent.parent
 def _runs_folder() -> Path:
     """A runs folder holding the shipped model's run (config + metrics), marked finished."""
     runs = Path(tempfile.mkdtemp()) / "runs"
-    run = runs / "cpu-main"
+    run = runs / "cpu-recurrent"
     run.mkdir(parents=True)
     for name in ("config.json", "metrics.jsonl"):
-        shutil.copy(ROOT / "assets" / "cpu-main" / name, run / name)
+        shutil.copy(ROOT / "assets" / "cpu-recurrent" / name, run / name)
     last = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
-    best = {"val_puzzle_acc": 0.945, "val_cell_acc": 0.9817}
+    best = {"val_puzzle_acc": 0.915, "val_cell_acc": 0.9728}
     (run / "state.json").write_text(json.dumps({
         "state": "finished", "step": last["step"], "total_steps": last["step"], "best": best,
-        "started": "2026-11-26T19:19:00+00:00"}))
+        "started": "2026-12-06T13:50:22+00:00"}))
     return runs
 
 
@@ -92,7 +92,7 @@ def main(argv: list[str]) -> int:
     if window.training_panel is not None:
         window.tabs.setCurrentWidget(window.training_panel)
         window.training_panel.refresh()
-        window.training_panel.select_run(Path("runs/cpu-main"))
+        window.training_panel.select_run(Path("runs/cpu-recurrent"))
         _settle(app, 1500)
         window.grab().save(str(out / "training.png"))
         window.tabs.setCurrentIndex(0)
