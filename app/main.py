@@ -719,7 +719,7 @@ class MainWindow(QMainWindow):
 
 def model_name(model) -> str:
     """The name a user knows a model by: its training run first (every run exports to the same
-    model.onnx), then the file: 'cpu-main / model.onnx'."""
+    model.onnx), then the file: 'cpu-recurrent / model.onnx'."""
     run = str((getattr(model, "metadata", None) or {}).get("run_name") or "").strip()
     file_name = Path(model.path).name
     return f"{run} / {file_name}" if run else file_name

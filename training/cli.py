@@ -419,9 +419,9 @@ def _add_export(subparsers) -> None:
     for flag, kind, what in (
             ("--steps", int, "descent steps (default: the validated eval_steps); more steps "
              "cost time and buy accuracy on hard puzzles"),
-            ("--chains", int, "chains (default: 4)"),
+            ("--chains", int, "chains (default: 1)"),
             ("--step-size", float, "step size (default: the learned one)"),
-            ("--noise", float, "noise of the chains (default: the trained level)")):
+            ("--noise", float, "noise of the chains (default: 0)")):
         p.add_argument(flag, type=kind, default=None, help=f"default {what} stored in the file")
     p.set_defaults(handler=_cmd_export)
 
