@@ -95,7 +95,8 @@ def test_without_a_model_exact_search_solves(qtbot, app_settings):
 def test_gui_thread_keeps_serving_events_during_a_solve(qtbot, app_settings, tiny_onnx_model):
     window = solver_window(qtbot, app_settings, tiny_onnx_model)
     run_to_end(qtbot, window)  # warm-up: first-run costs (session arenas, numba caches)
-    window.panel.steps.setValue(300)  # about a second of streaming at full speed
+    window.panel.steps.setValue(1024)  # about a second of streaming at full speed
+    window.panel.chains.setValue(8)
     ticks: list[float] = []
     timer = QTimer()
     timer.setInterval(10)
