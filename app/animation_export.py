@@ -118,13 +118,13 @@ def main(argv: list[str] | None = None) -> int:
     from dataclasses import replace
 
     from app import puzzle_library
-    from app.board_model import parse_puzzle_text
     from assets import DEFAULT_MODEL
+    from model.board import parse_grid
     from model.runtime import EnergyModel
 
     model = EnergyModel.load(args.model or DEFAULT_MODEL)
     if args.puzzle:
-        puzzle = parse_puzzle_text(args.puzzle)
+        puzzle = parse_grid(args.puzzle)
     else:
         puzzle = puzzle_library.puzzles_of(puzzle_library.load_library(), args.level)[0].puzzle
     settings = model.default_settings()

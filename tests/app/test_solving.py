@@ -191,3 +191,13 @@ def test_pausing_says_paused_and_the_lock_message_is_right(qtbot, app_settings, 
     assert window.verdict.text() == "Descending..."
     window._reset()
     assert not window.board.locked and window.board.enter_digit(5)
+
+
+def test_the_animation_command_runs(tmp_path, tiny_onnx_model):
+    """`python -m app.animation_export` (the README's command) writes an animated PNG."""
+    from app.animation_export import main as export_main
+
+    out = tmp_path / "descent.png"
+    assert export_main([str(out), "--model", str(tiny_onnx_model), "--steps", "3",
+                        "--width", "300", "--puzzle", "." * 80 + "1"]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and b"acTL" in out.read_bytes()
