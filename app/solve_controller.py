@@ -44,6 +44,7 @@ class SolveController(QObject):
         self._kind = ""  # "descent" | "search" while a job runs
         self._run_id = 0
         self._last_step = None
+        self._end_states: tuple[np.ndarray, np.ndarray] | None = None  # (puzzle, states)
         self._solution = None  # the puzzle's solution, when exact search finds a unique one
         # Steps may arrive faster than a screen refresh: draw at most one frame per tick.
         self._frame_timer = QTimer(self)
@@ -119,6 +120,7 @@ class SolveController(QObject):
     def reset(self) -> None:
         """Stop any run and clear the solver's view (the puzzle stays)."""
         self.stop()
+        self._end_states = None  # Reset starts the next solve from the puzzle again
         self.state.clear_overlay()
         self.plot.reset()
         self.outcome = None
@@ -150,9 +152,23 @@ class SolveController(QObject):
             return True
         return False
 
+    def _continuation(self, settings: DescentSettings) -> np.ndarray | None:
+        """The states an unsolved run of this same puzzle ended in, with the same chain count:
+        a second Solve continues from there instead of starting over."""
+        kept = self._end_states
+        if kept is None:
+            return None
+        puzzle, states = kept
+        if not np.array_equal(puzzle, self.state.puzzle) or states.shape[0] != settings.chains:
+            return None
+        return states
+
     def _start(self, paused: bool) -> bool:
         if self._refuse_clash():
             return False
+        settings = self.descent_settings()
+        start = None if paused else self._continuation(settings)
+        self._end_states = None
         self.state.clear_overlay()
         self.plot.reset(int(self.panel.values()["steps"]))
         self.outcome = None
@@ -176,14 +192,16 @@ class SolveController(QObject):
             self._launch("search", worker)
             return False
         worker = DescentWorker(
-            self.model, puzzle, self.descent_settings(), self.panel.speed(),
+            self.model, puzzle, settings, self.panel.speed(),
             finish=self.panel.exact_finish.isChecked() and verified_available(),
-            start_paused=paused, run_id=self._run_id,
+            start_paused=paused, run_id=self._run_id, start=start,
         )
         worker.yielded.connect(self._on_step)
         worker.returned.connect(self._on_outcome)
         self._launch("descent", worker)
         self._live_verdict()
+        if start is not None:
+            self.status.emit("Thinking longer: continuing from where the last run stopped")
         return True
 
     def _launch(self, kind: str, worker) -> None:
@@ -202,6 +220,8 @@ class SolveController(QObject):
         if run_id != self._run_id or self._kind != "descent":
             return
         self.state.show_step(step.grid, step.probs, step.changed)
+        if step.states is not None:  # the last step: where a second Solve would continue
+            self._end_states = (self.state.puzzle.copy(), step.states)
         wrong = wrong_count(step.grid, self._solution, self.state.puzzle)
         self.plot.add_step(step.step, step.energies, step.best_energy, step.violations,
                            redraw=False, wrong=wrong)
@@ -231,6 +251,8 @@ class SolveController(QObject):
         if run_id != self._run_id:
             return
         self.outcome = outcome
+        if outcome.neural is not None and outcome.neural.valid:
+            self._end_states = None  # solved by the network: nothing to continue
         self._frame_timer.stop()
         # The board ends on the lowest-energy step (the verdict's grid), not the last one.
         self.plot.mark_step(self.plot.lowest_energy_step())

@@ -84,9 +84,13 @@ class DescentWorker(QObject):
         finish: bool = True,
         start_paused: bool = False,
         run_id: int = 0,
+        start: np.ndarray | None = None,
     ) -> None:
+        """start: every chain's states where an earlier run of this puzzle ended (the last
+        DescentStep's `states`): the run continues from there ("think longer")."""
         super().__init__()
         self.run_id = run_id
+        self._start = start
         self._model = model
         self._puzzle = np.asarray(puzzle, dtype=np.int8).copy()
         self._settings = settings
@@ -165,7 +169,7 @@ class DescentWorker(QObject):
         outcome = RunOutcome(puzzle=self._puzzle.copy())
         steps: list = []
         try:
-            iterator = self._model.descend(self._puzzle, self._settings)
+            iterator = self._model.descend(self._puzzle, self._settings, start=self._start)
             last_shown = 0.0
             while True:
                 with self._cond:

@@ -201,3 +201,26 @@ def test_the_animation_command_runs(tmp_path, tiny_onnx_model):
     assert export_main([str(out), "--model", str(tiny_onnx_model), "--steps", "3",
                         "--width", "300", "--puzzle", "." * 80 + "1"]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and b"acTL" in out.read_bytes()
+
+
+def test_a_second_solve_of_an_unsolved_puzzle_continues_where_the_first_stopped(
+        qtbot, app_settings, tiny_onnx_model):
+    window = solver_window(qtbot, app_settings, tiny_onnx_model, exact=False)
+    hard = puzzle_library.puzzles_of(puzzle_library.load_library(), "hard")[0].puzzle
+    window.load_puzzle(hard, "test")
+    window.panel.steps.setValue(2)
+    window.panel.chains.setValue(2)
+    shown = []
+    window.solver.step_shown.connect(shown.append)
+    first = run_to_end(qtbot, window)
+    if first.neural.valid:
+        pytest.skip("the tiny model solved it in 2 steps: nothing to continue")
+    end = shown[-1]
+    assert end.states is not None and end.states.shape[0] == 2
+    shown.clear()
+    run_to_end(qtbot, window)  # "think longer": starts from the first run's end states
+    np.testing.assert_allclose(shown[0].energies, end.energies, rtol=1e-5)
+    window.solver.reset()  # Reset starts over from the puzzle
+    shown.clear()
+    run_to_end(qtbot, window)
+    assert not np.allclose(shown[0].energies, end.energies, rtol=1e-5)
