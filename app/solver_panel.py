@@ -146,13 +146,14 @@ class SolverPanel(QWidget):
         self.chains = QSpinBox()
         self.chains.setToolTip("Parallel chains; the lowest-energy one is shown")
         self.step_size = QDoubleSpinBox()
-        self.step_size.setDecimals(4)
+        self.step_size.setDecimals(6)  # a learned step size, kept exactly as the file stores it
         self.step_size.setSingleStep(0.01)
-        self.step_size.setToolTip("Langevin step size on the latent z")
+        self.step_size.setToolTip("Step size of each solve step (the model file's default is "
+                                  "the trained one)")
         self.noise = QDoubleSpinBox()
         self.noise.setDecimals(4)
         self.noise.setSingleStep(0.01)
-        self.noise.setToolTip("Langevin noise scale (0 = plain gradient descent)")
+        self.noise.setToolTip("Noise added to each chain's state, annealed to 0 (0 = none)")
         self.seed = QSpinBox()
         self.seed.setToolTip("Random seed of the chains' noise: the same seed repeats a run")
         self._fields = {

@@ -76,6 +76,8 @@ class DescentStep:
     violations: int  # cells in `grid` whose digit repeats in a unit
     changed: np.ndarray  # (81,) bool: top digit changed since the previous step
     rejected: np.ndarray | None = None  # (chains,) bool: this step's move would have raised E
+    chain_probs: np.ndarray | None = None  # (chains, 81, 9) every chain's probabilities: the
+    #                                        step's own array, not a copy (read, don't keep)
     states: np.ndarray | None = None  # (chains, 81, Z) on the last step only: `descend(...,
     #                                   start=states)` continues the solve from here
 
@@ -400,7 +402,7 @@ class EnergyModel:
                 step=t, probs=probs[best].copy(), grid=grid, energies=energies.copy(),
                 best_chain=best, best_energy=float(energies[best]),
                 violations=int(board.conflicts(grid).sum()), changed=changed, rejected=rejected,
-                states=z.copy() if t == settings.steps else None,
+                chain_probs=probs, states=z.copy() if t == settings.steps else None,
             ), energies, probs, grids
             z = z_next
 

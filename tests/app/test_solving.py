@@ -224,3 +224,32 @@ def test_a_second_solve_of_an_unsolved_puzzle_continues_where_the_first_stopped(
     shown.clear()
     run_to_end(qtbot, window)
     assert not np.allclose(shown[0].energies, end.energies, rtol=1e-5)
+
+
+def test_the_app_draws_the_numbers_solve_trace_prints(qtbot, app_settings, tiny_onnx_model,
+                                                      tmp_path):
+    """Same puzzle, settings and seed: the app's per-step energies are the CLI trace's."""
+    import json
+
+    from training.cli import main as cli_main
+
+    puzzle = easy_puzzle()
+    source = tmp_path / "p.txt"
+    source.write_text(board.format_grid(puzzle) + "\n")
+    out = tmp_path / "out.jsonl"
+    assert cli_main(["solve", str(source), "--mode", "neural", "--model", str(tiny_onnx_model),
+                     "--trace", "--steps", "6", "--chains", "3", "--noise", "0.5", "--seed", "3",
+                     "--jsonl", str(out)]) == 0
+    row = json.loads(out.read_text().splitlines()[0])
+    window = solver_window(qtbot, app_settings, tiny_onnx_model, exact=False)
+    window.panel.steps.setValue(6)
+    window.panel.chains.setValue(3)
+    window.panel.noise.setValue(0.5)
+    window.panel.seed.setValue(3)
+    shown = []
+    window.solver.step_shown.connect(shown.append)
+    run_to_end(qtbot, window)
+    assert [s.step for s in shown] == [t["step"] for t in row["trace"]]
+    for step, entry in zip(shown, row["trace"], strict=True):
+        assert float(step.energies[row["chain"]]) == pytest.approx(entry["energy"], abs=1e-5)
+        assert step.chain_probs.shape == (3, 81, 9)  # every chain's probabilities streamed
