@@ -35,25 +35,35 @@ def read_rows(path: Path) -> list[dict]:
     return [r for r in rows if "val_puzzle_acc" in r]
 
 
-def main(argv: list[str]) -> int:
-    metrics, out = Path(argv[0]), Path(argv[1])
-    rows = read_rows(metrics)
-    app = QApplication.instance() or QApplication([])  # noqa: F841 - pyqtgraph needs one
+def accuracy_plot(x_label: str, y_label: str, legend_offset: tuple[int, int]) -> pg.PlotWidget:
+    """A white 900 x 520 plot with accuracy (0..1) up the side: the model card's plots."""
+    QApplication.instance() or QApplication([])  # pyqtgraph needs one
     pg.setConfigOptions(antialias=True, background="w", foreground="k")
     plot = pg.PlotWidget()
     plot.resize(900, 520)
-    plot.setLabel("bottom", "training wall time (minutes, 2-core CPU)")
-    plot.setLabel("left", "accuracy")
+    plot.setLabel("bottom", x_label)
+    plot.setLabel("left", y_label)
     plot.setYRange(0, 1)
     plot.showGrid(x=True, y=True, alpha=0.3)
-    plot.addLegend(offset=(-10, -160))
+    plot.addLegend(offset=legend_offset)
+    return plot
+
+
+def save_png(plot: pg.PlotWidget, out: Path) -> None:
+    exporter = pg.exporters.ImageExporter(plot.plotItem)
+    exporter.parameters()["width"] = 900
+    exporter.export(str(out))
+
+
+def main(argv: list[str]) -> int:
+    metrics, out = Path(argv[0]), Path(argv[1])
+    rows = read_rows(metrics)
+    plot = accuracy_plot("training wall time (minutes, 2-core CPU)", "accuracy", (-10, -160))
     minutes = [r["elapsed_s"] / 60 for r in rows]
     for key, label, colour in CURVES:
         plot.plot(minutes, [r.get(key, 0.0) for r in rows], pen=pg.mkPen(colour, width=2.5),
                   name=label)
-    exporter = pg.exporters.ImageExporter(plot.plotItem)
-    exporter.parameters()["width"] = 900
-    exporter.export(str(out))
+    save_png(plot, out)
     print(f"wrote {out} from {len(rows)} evaluations")
     return 0
 

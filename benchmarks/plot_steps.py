@@ -15,8 +15,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pyqtgraph as pg  # noqa: E402
-import pyqtgraph.exporters  # noqa: E402,F401
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from plot_curves import accuracy_plot, save_png  # noqa: E402 - the sibling script's helpers
 
 COLOURS = ["#2e7d32", "#c62828", "#1565c0", "#6a1b9a", "#ef6c00", "#00838f"]
 
@@ -25,24 +24,14 @@ def main(argv: list[str]) -> int:
     source, out = Path(argv[0]), Path(argv[1])
     rows = [json.loads(line) for line in source.read_text().splitlines() if line.strip()]
     rows = [r for r in rows if r.get("chains", 1) == 1]
-    app = QApplication.instance() or QApplication([])  # noqa: F841 - pyqtgraph needs one
-    pg.setConfigOptions(antialias=True, background="w", foreground="k")
-    plot = pg.PlotWidget()
-    plot.resize(900, 520)
-    plot.setLabel("bottom", "solve steps (log2)")
-    plot.setLabel("left", "puzzle accuracy, neural only")
-    plot.setYRange(0, 1)
-    plot.showGrid(x=True, y=True, alpha=0.3)
-    plot.addLegend(offset=(10, 10))
+    plot = accuracy_plot("solve steps (log2)", "puzzle accuracy, neural only", (10, 10))
     for i, name in enumerate(dict.fromkeys(r["file"] for r in rows)):
         mine = sorted((r for r in rows if r["file"] == name), key=lambda r: r["steps"])
         plot.plot([math.log2(r["steps"]) for r in mine], [r["puzzle_acc"] for r in mine],
                   pen=pg.mkPen(COLOURS[i % len(COLOURS)], width=2.5), symbol="o",
                   symbolBrush=COLOURS[i % len(COLOURS)], name=f"{Path(name).stem} "
                   f"({mine[0]['puzzles']} puzzles)")
-    exporter = pg.exporters.ImageExporter(plot.plotItem)
-    exporter.parameters()["width"] = 900
-    exporter.export(str(out))
+    save_png(plot, out)
     print(f"wrote {out}")
     return 0
 
