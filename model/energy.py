@@ -86,10 +86,16 @@ class DescentEnergy(nn.Module):
     def energy(self, x: torch.Tensor, givens: torch.Tensor,
                s: torch.Tensor) -> torch.Tensor:
         """Energy per sample (B,): the formula of the module docstring, nothing else."""
+        return self.energy_and_probs(x, givens, s)[0]
+
+    def energy_and_probs(self, x: torch.Tensor, givens: torch.Tensor,
+                         s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(energy (B,), probs (B, 81, 9)) at s: the energy and the answer it reads, one decode."""
         learned = self.learned(x, s)
         probs = torch.softmax(self.logits(s, givens), dim=-1)
         rules = rule_penalty(probs, self.mix.unit_sum)
-        return learned + 0.5 * self.quad * (s * s).sum(dim=(1, 2)) + self.rule_weight * rules
+        energy = learned + 0.5 * self.quad * (s * s).sum(dim=(1, 2)) + self.rule_weight * rules
+        return energy, probs
 
     def energy_and_grad(self, x: torch.Tensor, givens: torch.Tensor, s: torch.Tensor,
                         ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

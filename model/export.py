@@ -208,7 +208,7 @@ class _EncodePuzzle(torch.nn.Module):
         return context, s0.unsqueeze(1) + start_noise
 
 
-class _DescentStep(torch.nn.Module):
+class _SolveStep(torch.nn.Module):
     """(context, puzzle, s, step_size, noise) -> (s_next, energy at s, probs at s)."""
 
     def __init__(self, model: torch.nn.Module) -> None:
@@ -242,7 +242,7 @@ def solver_graphs(model: torch.nn.Module) -> tuple[onnx.ModelProto, onnx.ModelPr
     rows = {0: "batch"}
     step_inputs = (x.repeat_interleave(C, 0), puzzle.repeat_interleave(C, 0),
                    s0.reshape(P * C, 81, Z), torch.tensor(0.5), torch.randn(P * C, 81, Z) * 0.1)
-    step_proto = export_module(_DescentStep(model), step_inputs, STEP_INPUTS, STEP_OUTPUTS,
+    step_proto = export_module(_SolveStep(model), step_inputs, STEP_INPUTS, STEP_OUTPUTS,
                                {"z_context": rows, "puzzle": rows, "z": rows, "noise": rows})
     return encode_proto, step_proto
 

@@ -72,7 +72,6 @@ def langevin_solve(model: SudokuJEPA, puzzle: torch.Tensor, steps: int | None = 
     start_noise = torch.randn(B * C, 81, Z, generator=gen) * noise / math.sqrt(Z)
     start_noise.view(B, C, 81, Z)[:, 0] = 0.0  # chain 0 starts clean
     s = s + start_noise
-    keep_all = True  # energies per step are small; probs only with trace
     all_e, all_p = [], []
     best_e = torch.full((B * C,), math.inf)
     best_p = torch.zeros(B * C, 81, 9)
@@ -102,10 +101,9 @@ def langevin_solve(model: SudokuJEPA, puzzle: torch.Tensor, steps: int | None = 
         best_t[better] = t
         if t in snapshot_at:
             snapshots[t] = _winner(best_e, best_p, B, C)
-        if keep_all:
-            all_e.append(e.view(B, C))
-            if trace:
-                all_p.append(p.view(B, C, 81, 9))
+        all_e.append(e.view(B, C))  # energies per step are small; probs only with trace
+        if trace:
+            all_p.append(p.view(B, C, 81, 9))
         s = s_next
     chain_e = best_e.view(B, C)
     best_chain = chain_e.argmin(dim=1)

@@ -1,13 +1,15 @@
 """The JEPA energy model for Sudoku, named as in I-JEPA: context encoder, EMA target encoder,
-predictor (here: the energy descent itself), and the plain recurrent baseline.
+predictor (here: the solve itself), and the plain recurrent baseline.
 
 A solve is a sequence of states s_0, s_1, ..., s_T (per-cell latents, (B, 81, Z)):
-- s_0 = project(context_encoder(puzzle)): a shallow embedding (`encoder_layers` <= 2
-  message-passing layers), so no hidden encoder reasons before step 1;
-- s_{t+1} = s_t - eta * dE(puzzle, s_t)/ds + noise_t (model/energy.py): every step is a gradient
-  step on one energy, and the decoded probabilities of s_t are the answer at step t;
+- s_0 comes from a shallow embedding (`encoder_layers` <= 2 message-passing layers), so no
+  hidden encoder reasons before step 1; the decoded probabilities of s_t are the answer at step
+  t, and the energy E(puzzle, s_t) (model/energy.py) is measured at every step;
+- `update="descent"` (family A): s_{t+1} = s_t - eta * dE/ds + noise_t, a gradient step on E;
+  `update="recurrent"` (family B, the shipped model): s_{t+1} = the context encoder's own
+  weight-tied update of s_t, with E fitted along the solve. That step is not a gradient step;
 - the EMA target encoder maps the full solution grid to target latents s*; training pulls the
-  descent's end towards s* (the latent prediction) and makes s* lower in energy than the latents
+  solve's end towards s* (the latent prediction) and makes s* lower in energy than the latents
   of corrupted grids (the contrastive term).
 
 `jepa=False` is the free weight-tied recurrence (no energy, no latent target) that the descent
@@ -173,7 +175,7 @@ class SudokuJEPA(nn.Module):
         if self.cfg.update == "recurrent":
             context = torch.cat([x_mix, self.energy.context_bias(z_context)], dim=-1)
             return z_context, context, z_context
-        return z_context, self.energy.context_bias(z_context), enc.project(z_context)
+        return z_context, self.energy.context_bias(z_context), self.start_state(z_context)
 
     def _split(self, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Recurrent model: context -> (encoder input mix, energy context bias)."""
@@ -190,8 +192,7 @@ class SudokuJEPA(nn.Module):
         """
         if self.cfg.update == "recurrent":
             x_mix, x_e = self._split(context)
-            energy = self.energy.energy(x_e, givens, s)
-            probs = torch.softmax(self.energy.logits(s, givens), dim=-1)
+            energy, probs = self.energy.energy_and_probs(x_e, givens, s)
             moved = self.context_encoder.update(s, x_mix)
             return s + step_size * (moved - s) + noise, energy, probs
         return descent_step(self.energy, context, givens, s, step_size, noise)
@@ -200,8 +201,7 @@ class SudokuJEPA(nn.Module):
                 s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(energy (B,), probs (B, 81, 9)) at s without a step: the trace's last entry."""
         x_e = self._split(context)[1] if self.cfg.update == "recurrent" else context
-        energy = self.energy.energy(x_e, givens, s)
-        return energy, torch.softmax(self.energy.logits(s, givens), dim=-1)
+        return self.energy.energy_and_probs(x_e, givens, s)
 
     def default_step_size(self) -> float:
         if self.cfg.update == "recurrent":

@@ -98,20 +98,28 @@ def monitors(model: SudokuJEPA, sets: dict, device: torch.device, size: int) -> 
     p = torch.as_tensor(puzzles[:size], device=device).long()
     s = torch.as_tensor(solutions[:size], device=device).long()
     givens = puzzle_onehot(p)
-    h = model.encode(givens, model.cfg.iters)[-1]  # (B, 81, D)
+    if model.cfg.jepa:
+        h, context, _ = model.prepare(givens)  # (B, 81, D) z_context, and the steps' context
+    else:
+        h = model.encode(givens, model.cfg.iters)[-1]
     out = {"z_context_var": float(h.reshape(-1, h.shape[-1]).var(dim=0).mean())}
     if model.cfg.jepa:
         gen = torch.Generator().manual_seed(1234)
         wrong = corrupt(s, p, 8, gen)
-        _, context, _ = model.prepare(givens)
         e_true = model.measure(context, givens, model.target_state(puzzle_onehot(s)))[0]
         e_wrong = model.measure(context, givens, model.target_state(puzzle_onehot(wrong)))[0]
         out["energy_gap"] = float((e_wrong - e_true).mean())
         r = langevin_solve(model, p, steps=model.cfg.eval_steps, reject_rises=False)
-        e = torch.stack(r.energies)[:, :, 0]  # (T + 1, B)
-        out["energy_rise_frac"] = float((e[1:] > e[:-1] + 1e-4).float().mean())
+        e = torch.stack(r.energies, dim=1)[:, :, 0]  # (B, T + 1)
+        out["energy_rise_frac"] = rises(e) / max(e[:, 1:].numel(), 1)
         out["step_size"] = model.default_step_size()
     return out
+
+
+def rises(energies: torch.Tensor) -> int:
+    """Steps of (B, T + 1) energy traces that rose by more than float jitter (1e-4 relative)."""
+    e = energies
+    return int((e[:, 1:] > e[:, :-1] + 1e-4 * e[:, :-1].abs()).sum())
 
 
 def auroc(scores_right: np.ndarray, scores_wrong: np.ndarray) -> float | None:
@@ -145,7 +153,7 @@ def steps_table(model: SudokuJEPA, puzzles: np.ndarray, solutions: np.ndarray,
         n_max = run[-1]
         start = time.perf_counter()
         stats = {n: {"solved": 0, "right": 0, "e_right": [], "e_wrong": []} for n in run}
-        cells = rises = refused = moves = 0
+        cells = rise_count = refused = moves = 0
         for i in range(0, len(puzzles), batch):
             p = torch.as_tensor(puzzles[i:i + batch]).long()
             s = torch.as_tensor(solutions[i:i + batch]).long()
@@ -156,7 +164,7 @@ def steps_table(model: SudokuJEPA, puzzles: np.ndarray, solutions: np.ndarray,
             snaps = {**r.snapshots, n_max: (r.grid, r.energy)}
             e = torch.stack(r.energies, 1)  # (B, T + 1, C)
             e = e.gather(2, r.best_chain.view(-1, 1, 1).expand(-1, e.shape[1], 1))[..., 0]
-            rises += int((e[:, 1:] > e[:, :-1] + 1e-4 * e[:, :-1].abs()).sum())
+            rise_count += rises(e)
             refused += int(r.rejected.sum())
             moves += e[:, 1:].numel()
             cells += int(empty.sum())
@@ -175,7 +183,7 @@ def steps_table(model: SudokuJEPA, puzzles: np.ndarray, solutions: np.ndarray,
                 "puzzle_acc": st["solved"] / max(len(puzzles), 1),
                 "cell_acc": st["right"] / max(cells, 1),
                 "ms_per_puzzle": ms if n == n_max else None,
-                "energy_rise_frac": rises / max(moves, 1) if n == n_max else None,
+                "energy_rise_frac": rise_count / max(moves, 1) if n == n_max else None,
                 "rejected_frac": refused / max(moves, 1) if n == n_max else None,
                 "energy_auroc": auroc(np.array(st["e_right"]), np.array(st["e_wrong"]))})
     return sorted(rows, key=lambda row: row["steps"])

@@ -110,7 +110,7 @@ def test_inference_uses_the_trained_energy(monkeypatch):
     assert len(calls) == 3 and all(c is model.energy for c in calls)  # one per step
     assert torch.allclose(r.energies[0][:, 0], out["energies"][0].detach(), rtol=1e-5)
     calls.clear()
-    step = export._DescentStep(model)
+    step = export._SolveStep(model)
     noise = torch.zeros_like(s)
     s_next, e, _ = step(x, puzzle, s, torch.tensor(0.3), noise)
     assert calls == [model.energy]
